@@ -1,0 +1,82 @@
+"""Input checks shared by both implementations (the one place where shape and value checks live).
+
+The functions only use ``.ndim``, ``.shape`` and ``.dtype``, so they accept NumPy arrays and torch tensors alike
+without importing torch. Every failure raises ``ValueError`` (or ``TypeError`` for a non-array) naming the
+argument, what was expected and what was received.
+"""
+from __future__ import annotations
+
+from typing import Any
+
+import numpy as np
+
+
+def _is_array(x: Any) -> bool:
+    return hasattr(x, "shape") and hasattr(x, "ndim") and hasattr(x, "dtype")
+
+
+def check_array(name: str, x: Any, ndim: int | tuple[int, ...] | None = None) -> None:
+    """Raise unless ``x`` is a floating-point array (or tensor) with ``ndim`` dimensions and finite entries."""
+    if not _is_array(x):
+        raise TypeError(f"{name} must be an array or tensor, got {type(x).__name__}")
+    if ndim is not None:
+        allowed = (ndim,) if isinstance(ndim, int) else ndim
+        if x.ndim not in allowed:
+            want = " or ".join(f"{d}-D" for d in allowed)
+            raise ValueError(f"{name} must be {want}, got shape {tuple(x.shape)}")
+    if not getattr(x.dtype, "is_floating_point", None) and not _numpy_float(x):
+        raise TypeError(f"{name} must have a floating-point dtype, got {x.dtype}")
+    if x.ndim and min(x.shape) == 0:
+        raise ValueError(f"{name} must not be empty, got shape {tuple(x.shape)}")
+    check_finite(name, x)
+
+
+def _numpy_float(x: Any) -> bool:
+    return isinstance(x, np.ndarray) and np.issubdtype(x.dtype, np.floating)
+
+
+def check_finite(name: str, x: Any) -> None:
+    """Raise ``ValueError`` if ``x`` holds NaN or infinity."""
+    finite = x.isfinite().all() if hasattr(x, "isfinite") else np.isfinite(x).all()
+    if not bool(finite):
+        raise ValueError(f"{name} must be finite, got NaN or inf (shape {tuple(x.shape)})")
+
+
+def check_matrix(name: str, x: Any, square: bool = False) -> None:
+    """A finite floating 2-D array; ``square=True`` also demands shape (n, n)."""
+    check_array(name, x, ndim=2)
+    if square and x.shape[0] != x.shape[1]:
+        raise ValueError(f"{name} must be square (n, n), got shape {tuple(x.shape)}")
+
+
+def check_symmetric(name: str, x: Any, rtol: float = 1e-6) -> None:
+    """A finite square matrix equal to its transpose up to ``rtol`` times its largest entry."""
+    check_matrix(name, x, square=True)
+    scale = float(abs(x).max())
+    gap = float(abs(x - x.T).max())
+    if gap > rtol * max(scale, 1e-300):
+        raise ValueError(f"{name} must be symmetric, got max |A - A^T| = {gap:.3g} for shape {tuple(x.shape)}")
+
+
+def check_same_rows(name_a: str, a: Any, name_b: str, b: Any) -> None:
+    """Raise unless ``a`` and ``b`` have the same leading dimension (e.g. X (N, d) and y (N,) or (N, k))."""
+    if a.shape[0] != b.shape[0]:
+        raise ValueError(
+            f"{name_a} and {name_b} must have the same number of rows, got shapes {tuple(a.shape)} and {tuple(b.shape)}"
+        )
+
+
+def check_rank_k(name: str, k: Any, upper: int, what: str = "min(m, n)") -> None:
+    """Raise unless ``k`` is an integer with 1 <= k <= upper."""
+    if isinstance(k, bool) or not isinstance(k, (int, np.integer)):
+        raise TypeError(f"{name} must be an int, got {type(k).__name__}")
+    if not 1 <= k <= upper:
+        raise ValueError(f"{name} must satisfy 1 <= {name} <= {what} = {upper}, got {name}={k}")
+
+
+def check_positive(name: str, value: float, allow_zero: bool = False) -> None:
+    """Raise unless ``value`` is a positive (or, with ``allow_zero``, non-negative) finite number."""
+    ok = value >= 0 if allow_zero else value > 0
+    if not (np.isfinite(value) and ok):
+        want = ">= 0" if allow_zero else "> 0"
+        raise ValueError(f"{name} must be finite and {want}, got {value!r}")
