@@ -52,6 +52,7 @@ def check_matrix(name: str, x: Any, square: bool = False) -> None:
 def check_symmetric(name: str, x: Any, rtol: float = 1e-6) -> None:
     """A finite square matrix equal to its transpose up to ``rtol`` times its largest entry."""
     check_matrix(name, x, square=True)
+    x = x.detach() if hasattr(x, "detach") else x
     scale = float(abs(x).max())
     gap = float(abs(x - x.T).max())
     if gap > rtol * max(scale, 1e-300):
@@ -80,3 +81,39 @@ def check_positive(name: str, value: float, allow_zero: bool = False) -> None:
     if not (np.isfinite(value) and ok):
         want = ">= 0" if allow_zero else "> 0"
         raise ValueError(f"{name} must be finite and {want}, got {value!r}")
+
+
+def check_linear(x: Any, weight: Any, bias: Any | None) -> None:
+    """Shapes of a linear layer y = x W^T + b: x (..., in), weight (out, in), bias (out,) or None."""
+    check_array("x", x)
+    check_array("weight", weight, ndim=2)
+    if x.ndim < 1 or x.shape[-1] != weight.shape[1]:
+        raise ValueError(f"x must have shape (..., in_features={weight.shape[1]}) to match weight {tuple(weight.shape)}, got {tuple(x.shape)}")
+    if bias is not None:
+        check_array("bias", bias, ndim=1)
+        if tuple(bias.shape) != (weight.shape[0],):
+            raise ValueError(f"bias must have shape ({weight.shape[0]},) to match weight {tuple(weight.shape)}, got {tuple(bias.shape)}")
+
+
+def check_tall(name: str, A: Any, what: str = "a reduced QR") -> None:
+    """A finite matrix with at least as many rows as columns (m >= n)."""
+    check_matrix(name, A)
+    if A.shape[0] < A.shape[1]:
+        raise ValueError(f"{name} must have at least as many rows as columns (m >= n) for {what}, got shape {tuple(A.shape)}")
+
+
+def check_regression(X: Any, y: Any, xname: str = "X", yname: str = "y") -> None:
+    """X (N, d) and y (N,) or (N, k), finite, with matching rows."""
+    check_matrix(xname, X)
+    check_array(yname, y, ndim=(1, 2))
+    check_same_rows(xname, X, yname, y)
+
+
+def check_steps(name: str, n: Any) -> None:
+    """An iteration count: an int >= 1."""
+    if isinstance(n, bool) or not isinstance(n, (int, np.integer)) or n < 1:
+        raise ValueError(f"{name} must be an int >= 1, got {n!r}")
+
+
+def rank_error(name: str, shape: tuple, what: str = "full column rank") -> ValueError:
+    return ValueError(f"{name} must have {what}, got a rank-deficient matrix of shape {tuple(shape)}")

@@ -11,7 +11,7 @@ from .qr import (cholesky, cholesky_backward, gram_schmidt, householder_qr, qr_b
                  solve_triangular_backward)
 from .regression import (GDResult, LinearRegression, gradient_descent_regression, least_squares_qr, lipschitz_step,
                          normal_equations, ridge_backward)
-from .svd import low_rank_approximation, low_rank_approximation_backward, svd, svd_backward
+from .svd import numerical_rank, low_rank_approximation, low_rank_approximation_backward, svd, svd_backward
 
 __all__ = [name for name in dir() if not name.startswith("_") and name not in {"eigen", "layer", "norms", "pca", "qr",
                                                                                  "regression", "svd", "jacobi"}]

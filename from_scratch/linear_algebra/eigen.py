@@ -13,7 +13,7 @@ from typing import NamedTuple
 
 import numpy as np
 
-from from_scratch.validation import check_array, check_matrix, check_symmetric
+from from_scratch.validation import check_array, check_matrix, check_steps, check_symmetric
 from .jacobi import canonical_signs, jacobi_rotation, rotate_columns, round_robin_pairs
 
 
@@ -31,8 +31,7 @@ def power_iteration(A: np.ndarray, num_iters: int = 1000, tol: float = 1e-10, v0
     and stops when the residual :math:`\|Av-\lambda v\|\le \mathrm{tol}\cdot|\lambda|` or after ``num_iters``.
     """
     check_matrix("A", A, square=True)
-    if num_iters < 1:
-        raise ValueError(f"num_iters must be >= 1, got {num_iters}")
+    check_steps("num_iters", num_iters)
     n = A.shape[0]
     v = np.ones(n, dtype=A.dtype) if v0 is None else np.array(v0, dtype=A.dtype)
     if v0 is not None:

@@ -10,23 +10,12 @@ from __future__ import annotations
 
 import numpy as np
 
-from from_scratch.validation import check_array
-
-
-def _check_linear(x: np.ndarray, weight: np.ndarray, bias: np.ndarray | None) -> None:
-    check_array("x", x)
-    check_array("weight", weight, ndim=2)
-    if x.ndim < 1 or x.shape[-1] != weight.shape[1]:
-        raise ValueError(f"x must have shape (..., in_features={weight.shape[1]}) to match weight {weight.shape}, got {x.shape}")
-    if bias is not None:
-        check_array("bias", bias, ndim=1)
-        if bias.shape != (weight.shape[0],):
-            raise ValueError(f"bias must have shape ({weight.shape[0]},) to match weight {weight.shape}, got {bias.shape}")
+from from_scratch.validation import check_linear
 
 
 def linear_forward(x: np.ndarray, weight: np.ndarray, bias: np.ndarray | None = None) -> np.ndarray:
     r""":math:`y=xW^\top+b`: x (..., in), weight (out, in), bias (out,) -> (..., out)."""
-    _check_linear(x, weight, bias)
+    check_linear(x, weight, bias)
     y = x @ weight.T
     return y if bias is None else y + bias
 

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from from_scratch.validation import check_array, check_matrix, check_same_rows
+from from_scratch.validation import check_array, check_matrix, check_regression
 from .qr import householder_qr, solve_triangular
 from .svd import svd
 
@@ -101,16 +101,8 @@ def project_onto_vector_backward(b: np.ndarray, a: np.ndarray, grad_out: np.ndar
 
 def _least_squares_parts(b: np.ndarray, A: np.ndarray):
     """QR of A (full column rank) and the least-squares coefficients x = R^{-1} Q^T b."""
-    check_matrix("A", A)
-    check_array("b", b, ndim=(1, 2))
-    check_same_rows("A", A, "b", b)
-    if A.shape[0] < A.shape[1]:
-        raise ValueError(f"A must have at least as many rows as columns (m >= n), got shape {A.shape}")
-    Q, R = householder_qr(A)
-    d = np.abs(np.diag(R))
-    if d.min() <= d.max() * A.shape[0] * np.finfo(A.dtype).eps:
-        raise ValueError(f"A must have full column rank {A.shape[1]}, got a rank-deficient matrix of shape {A.shape}")
-    return Q, R
+    check_regression(A, b, "A", "b")
+    return householder_qr(A)  # raises ValueError for m < n or a rank-deficient A
 
 
 def project_onto_column_space(b: np.ndarray, A: np.ndarray) -> np.ndarray:

@@ -16,7 +16,7 @@ import numpy as np
 
 from from_scratch.validation import check_array, check_matrix, check_rank_k
 from .jacobi import canonical_signs
-from .svd import _numerical_rank, svd
+from .svd import numerical_rank, svd
 
 
 class PCAResult(NamedTuple):
@@ -36,7 +36,7 @@ def pca_fit(X: np.ndarray, n_components: int) -> PCAResult:
     mean = X.mean(0)
     Xc = X - mean
     _, s, Vh = svd(Xc)
-    rank = _numerical_rank(s, Xc.shape, X.dtype)
+    rank = numerical_rank(s, Xc.shape)
     if n_components > rank:
         raise ValueError(f"n_components must not exceed the rank of the centred data, got {n_components} > rank {rank} (X {X.shape})")
     k = n_components

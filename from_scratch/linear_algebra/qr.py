@@ -10,17 +10,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from from_scratch.validation import check_array, check_matrix, check_same_rows
-
-
-def _check_tall(A: np.ndarray) -> None:
-    check_matrix("A", A)
-    if A.shape[0] < A.shape[1]:
-        raise ValueError(f"A must have at least as many rows as columns (m >= n) for a reduced QR, got shape {A.shape}")
-
-
-def _rank_error(A: np.ndarray) -> ValueError:
-    return ValueError(f"A must have full column rank {A.shape[1]}, got a rank-deficient matrix of shape {A.shape}")
+from from_scratch.validation import check_array, check_matrix, check_same_rows, check_tall, rank_error
 
 
 def gram_schmidt(A: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
@@ -29,7 +19,7 @@ def gram_schmidt(A: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     Step j normalizes column j, :math:`r_{jj}=\|q_j\|`, then removes its direction from every later column at
     once, :math:`r_{j,j+1:}=q_j^\top A_{:,j+1:}`, :math:`A_{:,j+1:}\mathrel{-}=q_j r_{j,j+1:}` (one rank-1 update).
     """
-    _check_tall(A)
+    check_tall("A", A)
     Q = A.astype(A.dtype, copy=True)
     n = A.shape[1]
     R = np.zeros((n, n), dtype=A.dtype)
@@ -37,7 +27,7 @@ def gram_schmidt(A: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     for j in range(n):
         R[j, j] = np.sqrt(Q[:, j] @ Q[:, j])
         if R[j, j] <= tiny:
-            raise _rank_error(A)
+            raise rank_error("A", A.shape)
         Q[:, j] /= R[j, j]
         R[j, j + 1:] = Q[:, j] @ Q[:, j + 1:]
         Q[:, j + 1:] -= np.outer(Q[:, j], R[j, j + 1:])
@@ -51,7 +41,7 @@ def householder_qr(A: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     :math:`H_j=I-2v_jv_j^\top`, :math:`v\propto x+\operatorname{sign}(x_1)\|x\|e_1` (the sign avoids cancellation).
     Q is accumulated by applying the reflectors to the first n columns of I in reverse order.
     """
-    _check_tall(A)
+    check_tall("A", A)
     m, n = A.shape
     R = A.astype(A.dtype, copy=True)
     V = np.zeros((m, n), dtype=A.dtype)
@@ -73,7 +63,7 @@ def householder_qr(A: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
         Q[j:, :] -= 2.0 * np.outer(v, v @ Q[j:, :])
     d = np.abs(np.diag(R))
     if d.min() <= np.finfo(A.dtype).eps * m * max(d.max(), np.finfo(A.dtype).tiny):
-        raise _rank_error(A)
+        raise rank_error("A", A.shape)
     sign = np.where(np.diag(R) < 0, -1.0, 1.0).astype(A.dtype)
     return Q * sign, R * sign[:, None]
 

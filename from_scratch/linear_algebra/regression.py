@@ -17,22 +17,16 @@ from typing import NamedTuple
 
 import numpy as np
 
-from from_scratch.validation import check_array, check_matrix, check_positive, check_same_rows
+from from_scratch.validation import check_matrix, check_positive, check_regression, check_steps
 from .eigen import power_iteration
 from .qr import cholesky, householder_qr, solve_triangular
 
 METHODS = ("cholesky", "qr", "gd")
 
 
-def _check_xy(X: np.ndarray, y: np.ndarray) -> None:
-    check_matrix("X", X)
-    check_array("y", y, ndim=(1, 2))
-    check_same_rows("X", X, "y", y)
-
-
 def normal_equations(X: np.ndarray, y: np.ndarray, alpha: float = 0.0) -> np.ndarray:
     r"""Solve :math:`(X^\top X+\alpha I)w=X^\top y` by Cholesky :math:`LL^\top` and two triangular solves."""
-    _check_xy(X, y)
+    check_regression(X, y)
     check_positive("alpha", alpha, allow_zero=True)
     G = X.T @ X + alpha * np.eye(X.shape[1], dtype=X.dtype)
     try:
@@ -44,11 +38,11 @@ def normal_equations(X: np.ndarray, y: np.ndarray, alpha: float = 0.0) -> np.nda
 
 def least_squares_qr(X: np.ndarray, y: np.ndarray, alpha: float = 0.0) -> np.ndarray:
     r"""Solve :math:`\min_w\|y-Xw\|^2+\alpha\|w\|^2` by QR of :math:`X` (stacked on :math:`\sqrt\alpha I` for ridge)."""
-    _check_xy(X, y)
+    check_regression(X, y)
     check_positive("alpha", alpha, allow_zero=True)
     if alpha > 0:
         d = X.shape[1]
-        X = np.vstack([X, np.sqrt(alpha) * np.eye(d, dtype=X.dtype)])
+        X = np.vstack([X, np.sqrt(X.dtype.type(alpha)) * np.eye(d, dtype=X.dtype)])
         y = np.concatenate([y, np.zeros((d,) + y.shape[1:], dtype=y.dtype)])
     elif X.shape[0] < X.shape[1]:
         raise ValueError(f"X must have at least as many rows as columns for least squares, got shape {X.shape}; use alpha > 0")
@@ -92,10 +86,9 @@ def gradient_descent_regression(X: np.ndarray, y: np.ndarray, lr: float | None =
     :math:`\nabla_W\ell=\frac{2}{Nk}(R^\top X+\alpha W)`, :math:`\nabla_b\ell=\frac{2}{Nk}\sum_nR_n`, R = prediction
     minus target. Its minimizer is the ridge solution with intercept. ``lr=None`` uses :func:`lipschitz_step`.
     """
-    _check_xy(X, y)
+    check_regression(X, y)
     check_positive("alpha", alpha, allow_zero=True)
-    if n_steps < 1:
-        raise ValueError(f"n_steps must be >= 1, got {n_steps}")
+    check_steps("n_steps", n_steps)
     Y = y[:, None] if y.ndim == 1 else y
     N, k = Y.shape
     lr = lipschitz_step(X, alpha, k) if lr is None else lr
@@ -127,7 +120,7 @@ class LinearRegression:
         self.method, self.alpha, self.fit_intercept, self.lr, self.n_steps = method, alpha, fit_intercept, lr, n_steps
 
     def fit(self, X: np.ndarray, y: np.ndarray) -> "LinearRegression":
-        _check_xy(X, y)
+        check_regression(X, y)
         self._vector_target = y.ndim == 1
         Y = y[:, None] if y.ndim == 1 else y
         if self.method == "gd":

@@ -39,8 +39,10 @@ def svd(A: np.ndarray, tol: float | None = None, max_sweeps: int = 30) -> tuple[
     """
     check_matrix("A", A)
     if A.shape[0] < A.shape[1]:
-        U, s, Vh = svd(A.T, tol, max_sweeps)
-        return Vh.T.copy(), s, U.T.copy()
+        V, s, Uh = svd(A.T, tol, max_sweeps)
+        U = Uh.T
+        sign = canonical_signs(U)  # the convention is on U's columns, so re-fix after swapping the factors
+        return U * sign, s, (V * sign).T.copy()
     m, n = A.shape
     tol = m * np.finfo(A.dtype).eps if tol is None else tol
     W = A.astype(A.dtype, copy=True)
@@ -102,7 +104,9 @@ def svd_backward(U: np.ndarray, s: np.ndarray, Vh: np.ndarray, grad_U: np.ndarra
     return gA
 
 
-def _numerical_rank(s: np.ndarray, shape: tuple[int, int], dtype) -> int:
+def numerical_rank(s: np.ndarray, shape: tuple[int, int]) -> int:
+    """Number of singular values above max(m, n) * eps * s_1 (NumPy's ``matrix_rank`` rule)."""
+    dtype = s.dtype
     return int((s > s[0] * max(shape) * np.finfo(dtype).eps).sum()) if s[0] > 0 else 0
 
 
@@ -115,7 +119,7 @@ def low_rank_approximation(A: np.ndarray, k: int) -> np.ndarray:
     check_matrix("A", A)
     check_rank_k("k", k, min(A.shape))
     U, s, Vh = svd(A)
-    rank = _numerical_rank(s, A.shape, A.dtype)
+    rank = numerical_rank(s, A.shape)
     if k > rank:
         raise ValueError(f"k must not exceed the numerical rank of A, got k={k} but rank(A)={rank} for shape {A.shape}")
     return (U[:, :k] * s[:k]) @ Vh[:k]

@@ -1,0 +1,1 @@
+"""Agreement, precision and speed benchmarks over the concept registry (:mod:`benchmarks.registry`)."""

@@ -1,0 +1,1 @@
+"""Registry entries, one module per lesson (``lessonNN.py``), each exporting ``CONCEPTS``."""

@@ -1,0 +1,91 @@
+r"""PCA with ``torch.linalg.svd`` (lesson 1). Twin of :mod:`from_scratch.linear_algebra.pca`.
+
+:math:`X_c=USV^\top`; components = rows of :math:`V^\top` (largest-magnitude entry positive), explained variance
+:math:`s^2/(N-1)`, scores :math:`X_cV_k`, reconstruction :math:`ZV_k^\top+\bar x`.
+"""
+from __future__ import annotations
+
+from typing import NamedTuple
+
+import torch
+
+from from_scratch.validation import check_array, check_matrix, check_rank_k
+from .signs import canonical_signs
+from .svd import numerical_rank
+
+
+class PCAResult(NamedTuple):
+    mean: torch.Tensor
+    components: torch.Tensor
+    explained_variance: torch.Tensor
+    explained_variance_ratio: torch.Tensor
+    singular_values: torch.Tensor
+
+
+def pca_fit(X: torch.Tensor, n_components: int) -> PCAResult:
+    """Fit PCA with ``n_components`` on X (N, d); n_components may not exceed the rank of the centred data."""
+    check_matrix("X", X)
+    if X.shape[0] < 2:
+        raise ValueError(f"X must have at least 2 samples for PCA, got shape {tuple(X.shape)}")
+    check_rank_k("n_components", n_components, min(X.shape), "min(n_samples, n_features)")
+    mean = X.mean(0)
+    Xc = X - mean
+    s, Vh = torch.linalg.svd(Xc, full_matrices=False)[1:]
+    rank = numerical_rank(s, tuple(Xc.shape))
+    if n_components > rank:
+        raise ValueError(f"n_components must not exceed the rank of the centred data, got {n_components} > rank {rank} (X {tuple(X.shape)})")
+    k = n_components
+    comps = Vh[:k] * canonical_signs(Vh[:k].mT)[:, None]
+    var = s ** 2 / (X.shape[0] - 1)
+    total = Xc.square().sum() / (X.shape[0] - 1)
+    return PCAResult(mean, comps, var[:k], var[:k] / total, s[:k])
+
+
+def _check_pca_input(name: str, X: torch.Tensor, mean: torch.Tensor, components: torch.Tensor, width: int) -> None:
+    check_matrix(name, X)
+    check_array("components", components, ndim=2)
+    if X.shape[1] != width:
+        raise ValueError(f"{name} must have {width} columns to match components {tuple(components.shape)}, got shape {tuple(X.shape)}")
+    if tuple(mean.shape) != (components.shape[1],):
+        raise ValueError(f"mean must have shape ({components.shape[1]},) to match components, got {tuple(mean.shape)}")
+
+
+def pca_transform(X: torch.Tensor, mean: torch.Tensor, components: torch.Tensor) -> torch.Tensor:
+    """Scores (X - mean) V_k: (N, d) -> (N, k)."""
+    _check_pca_input("X", X, mean, components, components.shape[1])
+    return (X - mean) @ components.mT
+
+
+def pca_inverse_transform(Z: torch.Tensor, mean: torch.Tensor, components: torch.Tensor) -> torch.Tensor:
+    """Reconstruction Z V_k^T + mean: (N, k) -> (N, d)."""
+    _check_pca_input("Z", Z, mean, components, components.shape[0])
+    return Z @ components + mean
+
+
+class PCA:
+    """scikit-learn-style wrapper with ``mean_``, ``components_``, ``explained_variance_``,
+    ``explained_variance_ratio_``, ``singular_values_``."""
+
+    def __init__(self, n_components: int) -> None:
+        self.n_components = n_components
+
+    def fit(self, X: torch.Tensor) -> "PCA":
+        r = pca_fit(X, self.n_components)
+        self.mean_, self.components_ = r.mean, r.components
+        self.explained_variance_, self.explained_variance_ratio_, self.singular_values_ = r[2:]
+        return self
+
+    def _fitted(self) -> None:
+        if not hasattr(self, "components_"):
+            raise RuntimeError("PCA must be fitted before transform / inverse_transform")
+
+    def transform(self, X: torch.Tensor) -> torch.Tensor:
+        self._fitted()
+        return pca_transform(X, self.mean_, self.components_)
+
+    def inverse_transform(self, Z: torch.Tensor) -> torch.Tensor:
+        self._fitted()
+        return pca_inverse_transform(Z, self.mean_, self.components_)
+
+    def fit_transform(self, X: torch.Tensor) -> torch.Tensor:
+        return self.fit(X).transform(X)
