@@ -55,11 +55,12 @@ def eigh(A: np.ndarray, tol: float | None = None, max_sweeps: int = 30) -> tuple
 
     Returns eigenvalues (n,) in ascending order and orthonormal eigenvectors V (n, n) as columns, each with its
     largest-magnitude entry positive. Parallel cyclic Jacobi: each round rotates n/2 disjoint pairs at once;
-    stops when :math:`\|A-\operatorname{diag}A\|_F\le\mathrm{tol}\,\|A\|_F` (tol defaults to the dtype's eps).
+    stops when :math:`\|A-\operatorname{diag}A\|_F\le\mathrm{tol}\,\|A\|_F`; tol defaults to n times the dtype's
+    eps, the round-off floor of the n^2 off-diagonal entries.
     """
     check_symmetric("A", A)
     n = A.shape[0]
-    tol = np.finfo(A.dtype).eps if tol is None else tol
+    tol = n * np.finfo(A.dtype).eps if tol is None else tol
     D = 0.5 * (A + A.T)
     V = np.eye(n, dtype=A.dtype)
     scale = np.sqrt((D * D).sum())

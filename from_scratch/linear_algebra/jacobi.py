@@ -30,8 +30,9 @@ def jacobi_rotation(app: np.ndarray, aqq: np.ndarray, apq: np.ndarray) -> tuple[
     :math:`\tau=(a_{qq}-a_{pp})/2a_{pq}`, :math:`t=\operatorname{sign}\tau/(|\tau|+\sqrt{1+\tau^2})` (the smaller
     root, so the rotation angle is at most 45 degrees), :math:`c=1/\sqrt{1+t^2}`, :math:`s=tc`."""
     nonzero = apq != 0
-    tau = (aqq - app) / (2 * np.where(nonzero, apq, 1))
-    t = np.where(tau >= 0, 1.0, -1.0) / (np.abs(tau) + np.hypot(1.0, tau))
+    with np.errstate(over="ignore"):  # a tiny a_pq gives |tau| = inf and correctly t = 0 (no rotation)
+        tau = (aqq - app) / (2 * np.where(nonzero, apq, 1))
+        t = np.where(tau >= 0, 1.0, -1.0) / (np.abs(tau) + np.hypot(1.0, tau))
     t = np.where(nonzero, t, 0.0).astype(app.dtype)
     c = 1 / np.sqrt(1 + t * t)
     return c, t * c

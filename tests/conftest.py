@@ -1,0 +1,34 @@
+"""Shared fixtures: the ``device`` fixture runs device-aware tests on CPU and, when present, on CUDA.
+
+    pytest                    # cpu, plus cuda if torch.cuda.is_available()
+    pytest --device cuda      # only cuda (fails clearly if CUDA is absent)
+"""
+from __future__ import annotations
+
+import pytest
+import torch
+
+
+def pytest_addoption(parser: pytest.Parser) -> None:
+    parser.addoption("--device", default="auto", help="cpu, cuda[:N] or auto (cpu plus cuda when available)")
+
+
+def _devices(config: pytest.Config) -> list[str]:
+    choice = config.getoption("--device")
+    if choice == "auto":
+        return ["cpu"] + (["cuda"] if torch.cuda.is_available() else [])
+    if choice.startswith("cuda") and not torch.cuda.is_available():
+        raise pytest.UsageError(f"--device {choice} given but CUDA is not available")
+    return [choice]
+
+
+def pytest_generate_tests(metafunc: pytest.Metafunc) -> None:
+    if "device" in metafunc.fixturenames:
+        metafunc.parametrize("device", _devices(metafunc.config))
+
+
+@pytest.fixture
+def rng() -> "np.random.Generator":  # noqa: F821
+    import numpy as np
+
+    return np.random.default_rng(20261126)
