@@ -22,11 +22,16 @@ COLUMNS = ("concept", "lesson", "dtype", "device", "max_abs_err", "max_rel_err",
 
 
 def _devices(choice: str) -> list[str]:
+    """The devices to run on; ValueError for an unavailable or unknown device."""
     if choice == "auto":
         return ["cpu"] + (["cuda"] if torch.cuda.is_available() else [])
     if choice.startswith("cuda") and not torch.cuda.is_available():
-        raise SystemExit(f"error: --device {choice} requested but torch.cuda.is_available() is False "
-                         f"(torch {torch.__version__}, built for CUDA {torch.version.cuda})")
+        raise ValueError(f"--device {choice} requested but torch.cuda.is_available() is False "
+                         f"(torch {torch.__version__}, CUDA build: {torch.version.cuda})")
+    try:
+        torch.empty(0, device=choice)
+    except (RuntimeError, ValueError) as err:
+        raise ValueError(f"--device {choice} is not usable here: {err}") from None
     return [choice]
 
 
@@ -49,8 +54,6 @@ def format_table(results: list[AgreementResult]) -> str:
 
 def run(lesson: int | None, dtypes: list[str], devices: list[str], seeds: list[int]) -> list[AgreementResult]:
     concepts = all_concepts(lesson)
-    if not concepts:
-        raise SystemExit(f"error: no concepts registered for lesson {lesson}")
     return [compare(c, dt, dev, seeds) for dev in devices for dt in dtypes for c in concepts if dt in c.dtypes]
 
 
@@ -66,7 +69,13 @@ def main(argv: list[str] | None = None) -> int:
     if args.seeds < 1:
         p.error(f"--seeds must be >= 1, got {args.seeds}")
     dtypes = list(NP_DTYPES) if args.dtype == "all" else [args.dtype]
-    results = run(args.lesson, dtypes, _devices(args.device), list(range(args.seeds)))
+    try:
+        devices = _devices(args.device)
+    except ValueError as err:
+        p.error(str(err))
+    if args.lesson is not None and not all_concepts(args.lesson):
+        p.error(f"no concepts registered for lesson {args.lesson}")
+    results = run(args.lesson, dtypes, devices, list(range(args.seeds)))
     print(format_table(results))
     bad = [r for r in results if not r.ok]
     for r in bad if args.verbose else bad[:5]:
