@@ -117,3 +117,9 @@ def check_steps(name: str, n: Any) -> None:
 
 def rank_error(name: str, shape: tuple, what: str = "full column rank") -> ValueError:
     return ValueError(f"{name} must have {what}, got a rank-deficient matrix of shape {tuple(shape)}")
+
+
+def check_choice(name: str, value: Any, allowed: tuple) -> None:
+    """Raise unless ``value`` is one of ``allowed`` (bools are rejected even where 1 is allowed)."""
+    if isinstance(value, bool) or value not in allowed:
+        raise ValueError(f"{name} must be one of {allowed}, got {value!r}")

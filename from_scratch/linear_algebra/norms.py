@@ -10,17 +10,12 @@ from __future__ import annotations
 
 import numpy as np
 
-from from_scratch.validation import check_array, check_matrix, check_regression
+from from_scratch.validation import check_array, check_choice, check_matrix, check_regression
 from .qr import householder_qr, solve_triangular
 from .svd import svd
 
 VECTOR_ORDS = (1, 2, np.inf)
 MATRIX_ORDS = ("fro", 2, "nuc")
-
-
-def _check_ord(ord, allowed) -> None:
-    if isinstance(ord, bool) or ord not in allowed:
-        raise ValueError(f"ord must be one of {allowed}, got {ord!r}")
 
 
 def vector_norm(x: np.ndarray, ord: float = 2) -> np.ndarray:
@@ -30,7 +25,7 @@ def vector_norm(x: np.ndarray, ord: float = 2) -> np.ndarray:
     entries neither overflow nor underflow (the trick BLAS ``nrm2`` uses).
     """
     check_array("x", x)
-    _check_ord(ord, VECTOR_ORDS)
+    check_choice("ord", ord, VECTOR_ORDS)
     a = np.abs(x)
     if ord == 1:
         return a.sum(-1)
@@ -59,7 +54,7 @@ def vector_norm_backward(x: np.ndarray, grad_out: np.ndarray, ord: float = 2) ->
 def matrix_norm(A: np.ndarray, ord: str | int = "fro") -> np.ndarray:
     r"""Frobenius (``"fro"``), spectral (``2``, the largest singular value) or nuclear (``"nuc"``) norm of A (m, n)."""
     check_matrix("A", A)
-    _check_ord(ord, MATRIX_ORDS)
+    check_choice("ord", ord, MATRIX_ORDS)
     if ord == "fro":
         return vector_norm(A.reshape(-1), 2)
     s = svd(A)[1]

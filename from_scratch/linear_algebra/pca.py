@@ -69,13 +69,20 @@ def pca_inverse_transform(Z: np.ndarray, mean: np.ndarray, components: np.ndarra
 
 class PCA:
     """scikit-learn-style wrapper: ``fit``, ``transform``, ``inverse_transform``, ``fit_transform`` and the
-    fitted ``mean_``, ``components_``, ``explained_variance_``, ``explained_variance_ratio_``, ``singular_values_``."""
+    fitted ``mean_``, ``components_``, ``explained_variance_``, ``explained_variance_ratio_``, ``singular_values_``.
+
+    The methods call the functions bound below; the torch twin subclasses this class and binds its own.
+    """
+
+    _fit = staticmethod(pca_fit)
+    _transform = staticmethod(pca_transform)
+    _inverse_transform = staticmethod(pca_inverse_transform)
 
     def __init__(self, n_components: int) -> None:
         self.n_components = n_components
 
-    def fit(self, X: np.ndarray) -> "PCA":
-        r = pca_fit(X, self.n_components)
+    def fit(self, X):
+        r = self._fit(X, self.n_components)
         self.mean_, self.components_ = r.mean, r.components
         self.explained_variance_, self.explained_variance_ratio_, self.singular_values_ = r[2:]
         return self
@@ -84,13 +91,13 @@ class PCA:
         if not hasattr(self, "components_"):
             raise RuntimeError("PCA must be fitted before transform / inverse_transform")
 
-    def transform(self, X: np.ndarray) -> np.ndarray:
+    def transform(self, X):
         self._fitted()
-        return pca_transform(X, self.mean_, self.components_)
+        return self._transform(X, self.mean_, self.components_)
 
-    def inverse_transform(self, Z: np.ndarray) -> np.ndarray:
+    def inverse_transform(self, Z):
         self._fitted()
-        return pca_inverse_transform(Z, self.mean_, self.components_)
+        return self._inverse_transform(Z, self.mean_, self.components_)
 
-    def fit_transform(self, X: np.ndarray) -> np.ndarray:
+    def fit_transform(self, X):
         return self.fit(X).transform(X)

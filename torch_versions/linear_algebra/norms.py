@@ -9,29 +9,24 @@ import math
 
 import torch
 
-from from_scratch.validation import check_array, check_matrix, check_regression
+from from_scratch.validation import check_array, check_choice, check_matrix, check_regression
 from .qr import householder_qr
 
 VECTOR_ORDS = (1, 2, math.inf)
 MATRIX_ORDS = ("fro", 2, "nuc")
 
 
-def _check_ord(ord, allowed) -> None:
-    if isinstance(ord, bool) or ord not in allowed:
-        raise ValueError(f"ord must be one of {allowed}, got {ord!r}")
-
-
 def vector_norm(x: torch.Tensor, ord: float = 2) -> torch.Tensor:
     """p-norm over the last axis: (..., n) -> (...), via ``torch.linalg.vector_norm``."""
     check_array("x", x)
-    _check_ord(ord, VECTOR_ORDS)
+    check_choice("ord", ord, VECTOR_ORDS)
     return torch.linalg.vector_norm(x, ord=ord, dim=-1)
 
 
 def matrix_norm(A: torch.Tensor, ord: str | int = "fro") -> torch.Tensor:
     """Frobenius, spectral (2) or nuclear norm of A (m, n), via ``torch.linalg.matrix_norm``."""
     check_matrix("A", A)
-    _check_ord(ord, MATRIX_ORDS)
+    check_choice("ord", ord, MATRIX_ORDS)
     return torch.linalg.matrix_norm(A, ord=ord)
 
 

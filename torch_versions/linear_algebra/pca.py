@@ -9,6 +9,7 @@ from typing import NamedTuple
 
 import torch
 
+from from_scratch.linear_algebra import pca as scratch_pca
 from from_scratch.validation import check_array, check_matrix, check_rank_k
 from .signs import canonical_signs
 from .svd import numerical_rank
@@ -62,30 +63,10 @@ def pca_inverse_transform(Z: torch.Tensor, mean: torch.Tensor, components: torch
     return Z @ components + mean
 
 
-class PCA:
-    """scikit-learn-style wrapper with ``mean_``, ``components_``, ``explained_variance_``,
-    ``explained_variance_ratio_``, ``singular_values_``."""
+class PCA(scratch_pca.PCA):
+    """scikit-learn-style wrapper (``mean_``, ``components_``, ``explained_variance_``, ...) over the torch functions
+    above; the method bodies are shared with :class:`from_scratch.linear_algebra.PCA`."""
 
-    def __init__(self, n_components: int) -> None:
-        self.n_components = n_components
-
-    def fit(self, X: torch.Tensor) -> "PCA":
-        r = pca_fit(X, self.n_components)
-        self.mean_, self.components_ = r.mean, r.components
-        self.explained_variance_, self.explained_variance_ratio_, self.singular_values_ = r[2:]
-        return self
-
-    def _fitted(self) -> None:
-        if not hasattr(self, "components_"):
-            raise RuntimeError("PCA must be fitted before transform / inverse_transform")
-
-    def transform(self, X: torch.Tensor) -> torch.Tensor:
-        self._fitted()
-        return pca_transform(X, self.mean_, self.components_)
-
-    def inverse_transform(self, Z: torch.Tensor) -> torch.Tensor:
-        self._fitted()
-        return pca_inverse_transform(Z, self.mean_, self.components_)
-
-    def fit_transform(self, X: torch.Tensor) -> torch.Tensor:
-        return self.fit(X).transform(X)
+    _fit = staticmethod(pca_fit)
+    _transform = staticmethod(pca_transform)
+    _inverse_transform = staticmethod(pca_inverse_transform)

@@ -11,10 +11,11 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
-from from_scratch.validation import check_matrix, check_positive, check_regression, check_steps
+from from_scratch.linear_algebra import regression as scratch_regression
+from from_scratch.validation import check_positive, check_regression, check_steps
 from .eigen import power_iteration
 
-METHODS = ("cholesky", "qr", "gd")
+METHODS = scratch_regression.METHODS
 
 
 def normal_equations(X: torch.Tensor, y: torch.Tensor, alpha: float = 0.0) -> torch.Tensor:
@@ -84,33 +85,10 @@ def gradient_descent_regression(X: torch.Tensor, y: torch.Tensor, lr: float | No
     return GDResult(model.weight.detach(), model.bias.detach(), losses)
 
 
-class LinearRegression:
-    """Least squares / ridge with an intercept, ``method`` in ("cholesky", "qr", "gd"); ``weight`` (k, d), ``bias`` (k,)."""
+class LinearRegression(scratch_regression.LinearRegression):
+    """Least squares / ridge with an intercept, ``method`` in ("cholesky", "qr", "gd"); ``weight`` (k, d),
+    ``bias`` (k,). The method bodies are shared with :class:`from_scratch.linear_algebra.LinearRegression`; only
+    the solvers bound here differ."""
 
-    def __init__(self, method: str = "cholesky", alpha: float = 0.0, fit_intercept: bool = True,
-                 lr: float | None = None, n_steps: int = 5000) -> None:
-        if method not in METHODS:
-            raise ValueError(f"method must be one of {METHODS}, got {method!r}")
-        check_positive("alpha", alpha, allow_zero=True)
-        self.method, self.alpha, self.fit_intercept, self.lr, self.n_steps = method, alpha, fit_intercept, lr, n_steps
-
-    def fit(self, X: torch.Tensor, y: torch.Tensor) -> "LinearRegression":
-        check_regression(X, y)
-        self._vector_target = y.ndim == 1
-        Y = y[:, None] if y.ndim == 1 else y
-        if self.method == "gd":
-            self.weight, self.bias, self.losses = gradient_descent_regression(X, Y, self.lr, self.n_steps, self.alpha)
-            return self
-        x_mean = X.mean(0) if self.fit_intercept else X.new_zeros(X.shape[1])
-        y_mean = Y.mean(0) if self.fit_intercept else Y.new_zeros(Y.shape[1])
-        solve = normal_equations if self.method == "cholesky" else least_squares_qr
-        self.weight = solve(X - x_mean, Y - y_mean, self.alpha).mT.contiguous()
-        self.bias = y_mean - self.weight @ x_mean
-        return self
-
-    def predict(self, X: torch.Tensor) -> torch.Tensor:
-        if not hasattr(self, "weight"):
-            raise RuntimeError("LinearRegression.predict called before fit")
-        check_matrix("X", X)
-        out = F.linear(X, self.weight, self.bias)
-        return out[:, 0] if self._vector_target else out
+    _solvers = {"cholesky": normal_equations, "qr": least_squares_qr}
+    _gradient_descent = staticmethod(gradient_descent_regression)
