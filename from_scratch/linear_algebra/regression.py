@@ -106,11 +106,11 @@ def gradient_descent_regression(X: np.ndarray, y: np.ndarray, lr: float | None =
 
 
 class LinearRegression:
-    """Least squares / ridge with an intercept, fitted by ``method`` in ("cholesky", "qr", "gd").
+    r"""Least squares / ridge with an intercept, fitted by ``method`` in ("cholesky", "qr", "gd").
 
     Closed-form methods centre X and y so the intercept is not penalized (as scikit-learn's ``Ridge`` does);
     "gd" runs :func:`gradient_descent_regression`, which needs standardized features to converge in a few
-    thousand steps (its rate is set by the condition number of :math:`[X\;1]`). After :meth:`fit`: ``weight``
+    thousand steps (its rate is set by the condition number of :math:`[X\ 1]`). After :meth:`fit`: ``weight``
     (k, d), ``bias`` (k,). The torch twin subclasses this class and binds its own solvers below.
     """
 
