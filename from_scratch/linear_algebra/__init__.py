@@ -2,6 +2,8 @@
 
 Twin: :mod:`torch_versions.linear_algebra` (same public names; the ``*_backward`` functions exist only here).
 """
+from inspect import ismodule as _ismodule
+
 from .eigen import PowerIterationResult, eigh, eigh_backward, power_iteration
 from .layer import Linear, linear_backward, linear_forward
 from .norms import (matrix_norm, matrix_norm_backward, project_onto_column_space, project_onto_column_space_backward,
@@ -13,5 +15,4 @@ from .regression import (GDResult, LinearRegression, gradient_descent_regression
                          normal_equations, ridge_backward)
 from .svd import numerical_rank, low_rank_approximation, low_rank_approximation_backward, svd, svd_backward
 
-__all__ = [name for name in dir() if not name.startswith("_") and name not in {"eigen", "layer", "norms", "pca", "qr",
-                                                                                 "regression", "svd", "jacobi"}]
+__all__ = [name for name, obj in dict(globals()).items() if not name.startswith("_") and not _ismodule(obj)]

@@ -71,10 +71,12 @@ class GDResult(NamedTuple):
 
 def lipschitz_step(X: np.ndarray, alpha: float = 0.0, k: int = 1) -> float:
     r"""Step 1/L for the loss :math:`\frac{1}{Nk}(\|XW^\top+b-Y\|^2+\alpha\|W\|^2)`:
-    :math:`L=\frac{2}{Nk}\lambda_{\max}(\tilde X^\top\tilde X+\alpha I)` with :math:`\tilde X=[X\;1]`, the top
+    :math:`L=\frac{2}{Nk}\lambda_{\max}(\tilde X^\top\tilde X+\alpha\,\mathrm{diag}(1,\dots,1,0))` with :math:`\tilde X=[X\;1]`, the top
     eigenvalue found by :func:`power_iteration`."""
     Xt = np.hstack([X, np.ones((X.shape[0], 1), dtype=X.dtype)])
-    G = Xt.T @ Xt + alpha * np.eye(Xt.shape[1], dtype=X.dtype)
+    penalty = np.ones(Xt.shape[1], dtype=X.dtype)
+    penalty[-1] = 0  # the bias is not penalized
+    G = Xt.T @ Xt + alpha * np.diag(penalty)
     lam = power_iteration(G, num_iters=10_000, tol=1e-6).eigenvalue
     return float(X.shape[0] * k / (2 * lam))
 

@@ -2,7 +2,9 @@ r"""Singular value decomposition (lesson 1): one-sided Jacobi, its backward pass
 
 :math:`A=U\operatorname{diag}(s)V^\top` with :math:`s_1\ge\dots\ge s_k\ge0`, k = min(m, n). One-sided Jacobi
 (Hestenes) rotates pairs of columns of :math:`W=AV` until they are mutually orthogonal; then :math:`s_j=\|w_j\|`,
-:math:`u_j=w_j/s_j`. It never forms :math:`A^\top A`, so small singular values keep full relative accuracy.
+:math:`u_j=w_j/s_j`. It never forms :math:`A^\top A` (which squares the condition number), so a singular value
+is accurate to about :math:`\varepsilon s_1` in absolute terms, and to high relative accuracy when A is
+well-conditioned after scaling its columns.
 Eckart-Young: the best rank-k approximation in the Frobenius and spectral norms is the truncated SVD, with errors
 :math:`\sqrt{\sum_{i>k}s_i^2}` and :math:`s_{k+1}`.
 

@@ -1,5 +1,7 @@
 """Lesson 1 - linear algebra in idiomatic PyTorch. Twin of :mod:`from_scratch.linear_algebra` (same public names;
 gradients come from autograd). See ``lessons/01_linear_algebra.md``."""
+from inspect import ismodule as _ismodule
+
 from .eigen import PowerIterationResult, eigh, power_iteration
 from .layer import Linear, linear_forward
 from .norms import matrix_norm, project_onto_column_space, project_onto_vector, vector_norm
@@ -9,5 +11,4 @@ from .regression import (GDResult, LinearRegression, gradient_descent_regression
                          normal_equations)
 from .svd import low_rank_approximation, numerical_rank, svd
 
-__all__ = [name for name in dir() if not name.startswith("_") and name not in {"eigen", "layer", "norms", "pca", "qr",
-                                                                                 "regression", "svd", "signs"}]
+__all__ = [name for name, obj in dict(globals()).items() if not name.startswith("_") and not _ismodule(obj)]

@@ -53,9 +53,11 @@ class GDResult(NamedTuple):
 
 
 def lipschitz_step(X: torch.Tensor, alpha: float = 0.0, k: int = 1) -> float:
-    r"""Step 1/L with :math:`L=\frac{2}{Nk}\lambda_{\max}(\tilde X^\top\tilde X+\alpha I)`, :math:`\tilde X=[X\;1]`."""
+    r"""Step 1/L with :math:`L=\frac{2}{Nk}\lambda_{\max}(\tilde X^\top\tilde X+\alpha\,\mathrm{diag}(1,\dots,1,0))`, :math:`\tilde X=[X\;1]`."""
     Xt = torch.cat([X, X.new_ones(X.shape[0], 1)], dim=1)
-    G = Xt.mT @ Xt + alpha * torch.eye(Xt.shape[1], dtype=X.dtype, device=X.device)
+    penalty = X.new_ones(Xt.shape[1])
+    penalty[-1] = 0  # the bias is not penalized
+    G = Xt.mT @ Xt + alpha * torch.diag(penalty)
     lam = power_iteration(G, num_iters=10_000, tol=1e-6).eigenvalue
     return float(X.shape[0] * k / (2 * lam))
 
