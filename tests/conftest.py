@@ -25,6 +25,13 @@ def _devices(config: pytest.Config) -> list[str]:
 def pytest_generate_tests(metafunc: pytest.Metafunc) -> None:
     if "device" in metafunc.fixturenames:
         metafunc.parametrize("device", _devices(metafunc.config))
+    if "impl" in metafunc.fixturenames:
+        # A test module sets LESSON_MODULE = "linear_algebra" (etc.); `impl` is then the scratch side and the
+        # torch side on every device under test.
+        from tests.helpers import implementations
+
+        impls = implementations(metafunc.module.LESSON_MODULE, tuple(_devices(metafunc.config)))
+        metafunc.parametrize("impl", impls, ids=[i.name for i in impls])
 
 
 @pytest.fixture

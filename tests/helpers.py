@@ -31,11 +31,14 @@ def to_numpy(x) -> np.ndarray | Any:
     return x
 
 
-def implementations(lesson_module: str) -> list[Impl]:
+def implementations(lesson_module: str, devices: tuple[str, ...] = ("cpu",)) -> list[Impl]:
+    """The scratch side, and the torch side once per device (inputs moved there with ``.to(device)``)."""
     import importlib
 
-    return [Impl("scratch", importlib.import_module(f"from_scratch.{lesson_module}"), lambda a: a),
-            Impl("torch", importlib.import_module(f"torch_versions.{lesson_module}"), torch.from_numpy)]
+    scratch = importlib.import_module(f"from_scratch.{lesson_module}")
+    twin = importlib.import_module(f"torch_versions.{lesson_module}")
+    return [Impl("scratch", scratch, lambda a: a)] + [
+        Impl(f"torch-{d}", twin, lambda a, d=d: torch.from_numpy(a).to(d)) for d in devices]
 
 
 def align_signs(A: np.ndarray, B: np.ndarray, axis: int = 0) -> np.ndarray:

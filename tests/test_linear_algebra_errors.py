@@ -4,9 +4,7 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from tests.helpers import implementations
-
-IMPLS = implementations("linear_algebra")
+LESSON_MODULE = "linear_algebra"  # `impl`: scratch, and torch on every device under test (conftest.py)
 rng = np.random.default_rng(0)
 M, V3, V4 = rng.standard_normal((5, 3)), rng.standard_normal(3), rng.standard_normal(4)
 SQUARE = rng.standard_normal((4, 4))
@@ -54,7 +52,6 @@ CASES = [
 ]
 
 
-@pytest.mark.parametrize("impl", IMPLS, ids=[i.name for i in IMPLS])
 @pytest.mark.parametrize("fn,args,kwargs,exc,fragments", CASES,
                          ids=[f"{c[0]}-{i}" for i, c in enumerate(CASES)])
 def test_bad_input_raises_a_clear_error(impl, fn, args, kwargs, exc, fragments) -> None:
@@ -65,7 +62,6 @@ def test_bad_input_raises_a_clear_error(impl, fn, args, kwargs, exc, fragments) 
     assert not missing, f"{impl.name}.{fn}: message {message!r} lacks {missing}"
 
 
-@pytest.mark.parametrize("impl", IMPLS, ids=[i.name for i in IMPLS])
 def test_classes_reject_bad_settings_and_use_before_fit(impl) -> None:
     with pytest.raises(ValueError, match="method"):
         impl.module.LinearRegression("svd")
