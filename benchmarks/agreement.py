@@ -71,6 +71,16 @@ def _check_dtype(name: str, arr, want, failures: list[str]) -> None:
         failures.append(f"{name}: dtype {arr.dtype} != expected {want}")
 
 
+def _to_torch(value, is_float: bool, dtype: torch.dtype, device: str, requires_grad: bool):
+    """Floating arrays -> tensors of the dtype under test; integer arrays (labels, indices) -> integer tensors on
+    the device; anything else unchanged."""
+    if is_float:
+        return torch.tensor(value, dtype=dtype, device=device, requires_grad=requires_grad)
+    if isinstance(value, np.ndarray) and np.issubdtype(value.dtype, np.integer):
+        return torch.tensor(value, device=device)
+    return value
+
+
 def compare_once(concept: Concept, dtype: str = "float64", device: str = "cpu", seed: int = 0) -> AgreementResult:
     """Run ``concept`` once on inputs drawn with ``seed`` and return the errors (scratch vs torch)."""
     if dtype not in concept.tolerances:
@@ -82,8 +92,7 @@ def compare_once(concept: Concept, dtype: str = "float64", device: str = "cpu", 
     raw = concept.make_inputs(rng)
     is_float = {k: isinstance(v, np.ndarray) and np.issubdtype(v.dtype, np.floating) for k, v in raw.items()}
     np_in = {k: (v.astype(np_dtype) if is_float[k] else v) for k, v in raw.items()}
-    t_in = {k: (torch.tensor(v, dtype=t_dtype, device=device, requires_grad=k in concept.grad_wrt) if is_float[k] else v)
-            for k, v in np_in.items()}
+    t_in = {k: _to_torch(v, is_float[k], t_dtype, device, k in concept.grad_wrt) for k, v in np_in.items()}
 
     failures: list[str] = []
     s_out = _as_tuple(concept.scratch(**np_in))

@@ -63,6 +63,9 @@ class Concept:
     scratch_backward: ScratchBackward | None = None
     tolerances: Mapping[str, Tolerance] = field(default_factory=lambda: dict(DEFAULT_TOLERANCES))
     description: str = ""
+    #: False where the scratch side approximates what torch computes exactly (finite differences): its
+    #: tolerances then bound the approximation error rather than round-off.
+    exact: bool = True
 
     def __post_init__(self) -> None:
         if bool(self.grad_wrt) != (self.scratch_backward is not None):

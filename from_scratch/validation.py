@@ -123,3 +123,32 @@ def check_choice(name: str, value: Any, allowed: tuple) -> None:
     """Raise unless ``value`` is one of ``allowed`` (bools are rejected even where 1 is allowed)."""
     if isinstance(value, bool) or value not in allowed:
         raise ValueError(f"{name} must be one of {allowed}, got {value!r}")
+
+
+def check_labels(name: str, labels: Any, n_classes: int, n_rows: int) -> None:
+    """Integer class labels of shape (n_rows,) with values in [0, n_classes)."""
+    if not hasattr(labels, "shape"):
+        raise TypeError(f"{name} must be an integer array or tensor, got {type(labels).__name__}")
+    is_float = getattr(labels.dtype, "is_floating_point", None) or (isinstance(labels, np.ndarray) and not np.issubdtype(labels.dtype, np.integer))
+    if is_float or str(labels.dtype) in ("bool", "torch.bool"):
+        raise TypeError(f"{name} must have an integer dtype, got {labels.dtype}")
+    if tuple(labels.shape) != (n_rows,):
+        raise ValueError(f"{name} must have shape ({n_rows},) to match the batch, got {tuple(labels.shape)}")
+    lo, hi = int(labels.min()), int(labels.max())
+    if lo < 0 or hi >= n_classes:
+        raise ValueError(f"{name} must lie in [0, {n_classes}), got values in [{lo}, {hi}]")
+
+
+def check_mlp(x: Any, labels: Any, weight1: Any, bias1: Any, weight2: Any, bias2: Any) -> None:
+    """A 2-layer network's batch and parameters: x (N, D), weight1 (H, D), bias1 (H,), weight2 (C, H), bias2 (C,), labels (N,)."""
+    check_matrix("x", x)
+    for name, w in (("weight1", weight1), ("weight2", weight2)):
+        check_array(name, w, ndim=2)
+    if weight1.shape[1] != x.shape[1] or weight2.shape[1] != weight1.shape[0]:
+        raise ValueError(f"shapes do not chain: x {tuple(x.shape)}, weight1 {tuple(weight1.shape)} (H, D), "
+                         f"weight2 {tuple(weight2.shape)} (C, H)")
+    for name, b, w in (("bias1", bias1, weight1), ("bias2", bias2, weight2)):
+        check_array(name, b, ndim=1)
+        if b.shape[0] != w.shape[0]:
+            raise ValueError(f"{name} must have shape ({w.shape[0]},), got {tuple(b.shape)}")
+    check_labels("labels", labels, weight2.shape[0], x.shape[0])

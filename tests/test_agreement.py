@@ -23,7 +23,8 @@ def test_scratch_matches_torch(concept: Concept, dtype: str, device: str) -> Non
 def test_float64_tolerances_are_tight() -> None:
     for c in CONCEPTS:
         tol = c.tolerances["float64"]
-        assert tol.rtol <= 1e-10 and max(tol.gradient) <= 1e-10, f"{c.name}: float64 tolerance too loose: {tol}"
+        bound = 1e-10 if c.exact else 1e-5  # approximations (finite differences) are judged at their own error
+        assert tol.rtol <= bound and max(tol.gradient) <= bound, f"{c.name}: float64 tolerance too loose: {tol}"
         assert "float32" in c.tolerances, f"{c.name}: no float32 tolerance"
 
 

@@ -18,7 +18,10 @@ from benchmarks.registry import all_concepts
 
 ROOT = Path(__file__).resolve().parents[1]
 #: Public scratch functions that are helpers of registered concepts rather than concepts themselves.
-HELPERS = {"lipschitz_step", "numerical_rank"}
+HELPERS = {
+    "lipschitz_step", "numerical_rank",  # lesson 1: used inside registered concepts, tested in test_linear_algebra
+    "accuracy", "activation", "batch_indices", "default_step", "step_size_errors",  # lesson 2: test_calculus
+}
 
 
 def _imports(path: Path) -> set[str]:
