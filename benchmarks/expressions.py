@@ -13,8 +13,8 @@ the two engines compute the same function and any difference is theirs.
 Domain safety. Every op is defined everywhere (``log`` only of :math:`a^2+1\ge 1` or :math:`1+e^a`, division
 only by :math:`b^2+1` or similar), and :func:`random_program` tracks an upper bound :math:`B` on each node's
 magnitude, given :math:`|\mathrm{leaf}|\le` ``leaf_bound``; ops whose bound would exceed ``limit`` are redrawn.
-Values therefore stay O(1)..O(limit): no overflow, and float32 round-off is not amplified beyond a few ulps times
-the limit.
+Every step's result therefore stays within ``limit`` (inside ``softplus``, :math:`e^a` may reach :math:`e^{10}`):
+no overflow, and float32 round-off is not amplified much beyond a few ulps times the limit.
 """
 from __future__ import annotations
 

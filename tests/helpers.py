@@ -18,8 +18,8 @@ class Impl:
     to_input: Callable[[np.ndarray], Any]
 
     def __call__(self, fn: str, *args, **kwargs):
-        conv = [self.to_input(a) if isinstance(a, np.ndarray) else a for a in args]
-        return getattr(self.module, fn)(*conv, **kwargs)
+        conv = lambda a: self.to_input(a) if isinstance(a, np.ndarray) else a  # noqa: E731
+        return getattr(self.module, fn)(*map(conv, args), **{k: conv(v) for k, v in kwargs.items()})
 
 
 def to_numpy(x) -> np.ndarray | Any:

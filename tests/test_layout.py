@@ -21,6 +21,7 @@ ROOT = Path(__file__).resolve().parents[1]
 HELPERS = {
     "lipschitz_step", "numerical_rank",  # lesson 1: used inside registered concepts, tested in test_linear_algebra
     "accuracy", "activation", "batch_indices", "default_step", "step_size_errors",  # lesson 2: test_calculus
+    "topological_order",  # lesson 2: the Value engine's graph walk, tested in test_autodiff
 }
 
 

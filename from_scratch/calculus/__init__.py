@@ -4,6 +4,7 @@ Twin: :mod:`torch_versions.calculus` (same public names; ``*_backward`` exist on
 """
 from inspect import ismodule as _ismodule
 
+from .autodiff import Value, topological_order
 from .activations import ACTIVATIONS, activation, relu, relu_backward, sigmoid, sigmoid_backward, tanh, tanh_backward
 from .descent import (OBJECTIVES, DescentResult, gradient_descent, quadratic, quadratic_backward, rosenbrock,
                       rosenbrock_backward)

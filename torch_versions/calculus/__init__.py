@@ -2,6 +2,7 @@
 ``torch.optim``). Twin of :mod:`from_scratch.calculus`. See ``lessons/02_calculus_gradients.md``."""
 from inspect import ismodule as _ismodule
 
+from .autodiff import Value, topological_order
 from .activations import ACTIVATIONS, activation, relu, sigmoid, tanh
 from .descent import OBJECTIVES, DescentResult, gradient_descent, quadratic, rosenbrock
 from .numerical import default_step, derivative, gradient, hessian_vector_product, jacobian, step_size_errors

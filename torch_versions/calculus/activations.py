@@ -22,8 +22,8 @@ def sigmoid(x: torch.Tensor) -> torch.Tensor:
     return torch.sigmoid(x)
 
 
-#: name -> forward (autograd provides the backward)
-ACTIVATIONS = {"relu": relu, "tanh": tanh, "sigmoid": sigmoid}
+#: name -> forward (autograd provides the backward); the unchecked torch functions, for use inside modules
+ACTIVATIONS = {"relu": torch.relu, "tanh": torch.tanh, "sigmoid": torch.sigmoid}
 
 
 def activation(name: str):

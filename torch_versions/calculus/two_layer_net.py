@@ -45,20 +45,21 @@ class TwoLayerNet(nn.Module):
         self.fc2 = nn.Linear(hidden, n_classes, dtype=dtype, device=device)
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
-        check_matrix("x", x)
-        return self.fc2(self._act(self.fc1(x)))  # (N, C)
+        return self.fc2(self._act(self.fc1(x)))  # (N, D) -> (N, H) -> (N, C); inputs are checked by train_sgd
 
 
 def train_sgd(model: TwoLayerNet, X: torch.Tensor, y: torch.Tensor, lr: float, n_steps: int, batch_size: int,
               seed: int = 0) -> torch.Tensor:
     """``torch.optim.SGD`` for ``n_steps`` on the shared mini-batches; returns the loss before each step."""
     check_positive("lr", lr)
+    check_matrix("X", X)
+    check_labels("y", y, model.fc2.out_features, X.shape[0])  # once, not per step: no host syncs in the loop
     opt = torch.optim.SGD(model.parameters(), lr=lr)
     losses = torch.empty(n_steps, dtype=X.dtype, device=X.device)
     batches = torch.as_tensor(batch_indices(len(X), batch_size, n_steps, seed), device=X.device)
     for t, idx in enumerate(batches):
         opt.zero_grad(set_to_none=True)
-        loss = cross_entropy(model(X[idx]), y[idx])
+        loss = F.cross_entropy(model(X[idx]), y[idx])
         loss.backward()
         opt.step()
         losses[t] = loss.detach()
