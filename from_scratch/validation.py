@@ -152,3 +152,74 @@ def check_mlp(x: Any, labels: Any, weight1: Any, bias1: Any, weight2: Any, bias2
         if b.shape[0] != w.shape[0]:
             raise ValueError(f"{name} must have shape ({w.shape[0]},), got {tuple(b.shape)}")
     check_labels("labels", labels, weight2.shape[0], x.shape[0])
+
+
+def check_same_shape(name_a: str, a: Any, name_b: str, b: Any) -> None:
+    """Raise unless ``a`` and ``b`` have identical shapes."""
+    if tuple(a.shape) != tuple(b.shape):
+        raise ValueError(f"{name_a} and {name_b} must have the same shape, got {tuple(a.shape)} and {tuple(b.shape)}")
+
+
+def check_probabilities(name: str, p: Any, binary: bool = False) -> None:
+    """A finite floating array with entries in [0, 1] (``binary=True``: exactly 0 or 1)."""
+    check_array(name, p)
+    bad = ((p != 0) & (p != 1)) if binary else ((p < 0) | (p > 1))
+    if bool(bad.any()):
+        want = "0 or 1" if binary else "in [0, 1]"
+        raise ValueError(f"{name} must hold values {want}, got values in [{float(p.min())}, {float(p.max())}]")
+
+
+def check_cholesky_factor(name: str, L: Any) -> None:
+    """A square lower-triangular matrix with a positive diagonal (arrays and tensors alike)."""
+    check_matrix(name, L, square=True)
+    upper = L.triu(1) if hasattr(L, "triu") else np.triu(L, 1)
+    diag = L.diagonal() if hasattr(L, "triu") else np.diag(L)
+    if bool((upper != 0).any()) or bool((diag <= 0).any()):
+        raise ValueError(f"{name} must be lower triangular with a positive diagonal (a Cholesky factor), shape {tuple(L.shape)}")
+
+
+def check_mvn(value: Any, loc: Any, scale_tril: Any) -> None:
+    """value (d,) or (n, d), loc (d,), scale_tril (d, d) a Cholesky factor (shared with the torch twin)."""
+    check_array("value", value, ndim=(1, 2))
+    check_array("loc", loc, ndim=1)
+    check_cholesky_factor("scale_tril", scale_tril)
+    d = loc.shape[0]
+    if scale_tril.shape[0] != d or value.shape[-1] != d:
+        raise ValueError(f"value (..., d), loc (d,) and scale_tril (d, d) must agree, got {tuple(value.shape)}, "
+                         f"{tuple(loc.shape)}, {tuple(scale_tril.shape)}")
+
+
+def check_positive_array(name: str, x: Any) -> None:
+    """A finite floating array (or tensor) with every entry > 0."""
+    check_array(name, x)
+    if bool((x <= 0).any()):
+        raise ValueError(f"{name} must be > 0 everywhere, got min {float(x.min())!r}")
+
+
+def check_nonnegative_array(name: str, x: Any) -> None:
+    """A finite floating array (or tensor) with every entry >= 0 (e.g. feature counts)."""
+    check_array(name, x)
+    if bool((x < 0).any()):
+        raise ValueError(f"{name} must be >= 0 everywhere (counts), got min {float(x.min())!r}")
+
+
+def check_integer_labels(name: str, labels: Any, n_rows: int) -> None:
+    """Integer class labels of shape (n_rows,) with any values (:func:`check_labels` also demands [0, n_classes))."""
+    if not hasattr(labels, "shape"):
+        raise TypeError(f"{name} must be an integer array or tensor, got {type(labels).__name__}")
+    integer = (not labels.dtype.is_floating_point and not labels.dtype.is_complex) if hasattr(labels.dtype, "is_floating_point") \
+        else np.issubdtype(labels.dtype, np.integer)
+    if not integer or str(labels.dtype) in ("bool", "torch.bool"):
+        raise TypeError(f"{name} must have an integer dtype, got {labels.dtype}")
+    if tuple(labels.shape) != (n_rows,):
+        raise ValueError(f"{name} must have shape ({n_rows},) to match the batch, got {tuple(labels.shape)}")
+
+
+def check_prior(name: str, p: Any, n_classes: int, rtol: float = 1e-6) -> None:
+    """Class prior probabilities: shape (n_classes,), entries in [0, 1], summing to 1 within ``rtol``."""
+    check_probabilities(name, p)
+    if tuple(p.shape) != (n_classes,):
+        raise ValueError(f"{name} must have shape ({n_classes},) (one per class), got {tuple(p.shape)}")
+    total = float(p.sum())
+    if abs(total - 1) > rtol:
+        raise ValueError(f"{name} must sum to 1, got sum {total!r}")
