@@ -19,6 +19,7 @@ import numpy as np
 import torch
 from sklearn.datasets import load_digits
 from sklearn.model_selection import train_test_split
+from threadpoolctl import threadpool_limits
 
 import from_scratch.calculus as S
 import torch_versions.calculus as T
@@ -87,11 +88,18 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("--seed", type=int, default=0)
     p.add_argument("--target", type=float, default=0.95, help="minimum test accuracy for exit status 0")
     p.add_argument("--out", type=Path, default=Path("results/train_digits"))
+    p.add_argument("--threads", type=int, default=1,
+                   help="CPU threads for torch and NumPy's BLAS (default 1: these matrices are small, and one thread "
+                        "is not slowed down by other processes sharing the cores)")
     args = p.parse_args(argv)
     for name in ("hidden", "epochs", "batch_size"):
         if getattr(args, name) < 1:
             p.error(f"--{name.replace('_', '-')} must be >= 1")
-    r = train_both(args.hidden, args.activation, args.lr, args.epochs, args.batch_size, args.seed)
+    if args.threads < 1:
+        p.error("--threads must be >= 1")
+    torch.set_num_threads(args.threads)
+    with threadpool_limits(args.threads):
+        r = train_both(args.hidden, args.activation, args.lr, args.epochs, args.batch_size, args.seed)
     print(f"2-layer net 64 -> {r['hidden']} ({r['activation']}) -> 10 on digits: {r['steps']} SGD steps, "
           f"batch {r['batch_size']}, lr {r['lr']}, {r['test_size']} test images")
     for side in ("scratch", "torch"):

@@ -11,6 +11,8 @@ from typing import Any, Callable
 
 import numpy as np
 
+from from_scratch.calculus.numerical import gradient
+
 
 def _pairing(f: Callable[..., Any], inputs: dict[str, Any], upstream: tuple) -> float:
     out = f(**inputs)
@@ -21,22 +23,13 @@ def _pairing(f: Callable[..., Any], inputs: dict[str, Any], upstream: tuple) -> 
 def numerical_gradient(f: Callable[..., Any], inputs: dict[str, Any], wrt: str, upstream: tuple,
                        h: float | None = None) -> np.ndarray:
     r"""Central-difference estimate of :math:`\partial L/\partial\,\mathrm{inputs[wrt]}` for
-    :math:`L=\sum_i\langle\mathrm{upstream}_i,f(\mathrm{inputs})_i\rangle`; the step is scaled to each entry,
-    :math:`h_j=h\max(1,|x_j|)` with :math:`h=\varepsilon^{1/3}` by default."""
+    :math:`L=\sum_i\langle\mathrm{upstream}_i,f(\mathrm{inputs})_i\rangle`: lesson 2's
+    :func:`from_scratch.calculus.numerical.gradient` applied to L (steps :math:`h\max(1,|x_j|)`,
+    :math:`h=\varepsilon^{1/3}` by default)."""
     x = np.asarray(inputs[wrt])
     if not np.issubdtype(x.dtype, np.floating):
         raise TypeError(f"inputs[{wrt!r}] must be a floating-point array, got {x.dtype}")
-    h = np.cbrt(np.finfo(x.dtype).eps) if h is None else h
-    grad = np.zeros_like(x, dtype=np.float64)
-    for j in np.ndindex(x.shape):
-        step = h * max(1.0, abs(float(x[j])))
-        values = []
-        for sign in (1.0, -1.0):
-            xp = x.copy()
-            xp[j] += sign * step
-            values.append(_pairing(f, {**inputs, wrt: xp}, upstream))
-        grad[j] = (values[0] - values[1]) / (2 * step)
-    return grad.astype(x.dtype)
+    return gradient(lambda z: np.asarray(_pairing(f, {**inputs, wrt: z}, upstream)), x, h)
 
 
 def gradient_error(analytic: np.ndarray, numeric: np.ndarray) -> float:

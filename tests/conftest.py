@@ -8,6 +8,10 @@ from __future__ import annotations
 import pytest
 import torch
 
+# The suite's tensors are tiny: one intra-op thread is faster, and immune to the 10-50x slowdowns that two threads
+# suffer when another process shares this 2-core machine. Benchmarks choose their own thread counts.
+torch.set_num_threads(1)
+
 
 def pytest_addoption(parser: pytest.Parser) -> None:
     parser.addoption("--device", default="auto", help="cpu, cuda[:N] or auto (cpu plus cuda when available)")

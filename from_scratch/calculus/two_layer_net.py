@@ -118,6 +118,8 @@ class TwoLayerNet:
 
     def sgd_step(self, lr: float) -> None:
         """Plain SGD, :math:`\\theta\\leftarrow\\theta-\\eta\\bar\\theta` (what ``torch.optim.SGD`` does without momentum)."""
+        if not self.grads:
+            raise RuntimeError("sgd_step called before backward: there are no gradients to apply")
         for key, g in self.grads.items():
             layer, p = key.split(".")
             setattr(getattr(self, layer), p, getattr(getattr(self, layer), p) - lr * g)
