@@ -2,8 +2,8 @@ r"""Gradient descent on test functions (lesson 2): :math:`x_{t+1}=x_t-\eta\nabla
 
 * Convex quadratic :math:`f(x)=\tfrac12x^\top Ax-b^\top x` (A symmetric positive definite), gradient
   :math:`Ax-b`, minimizer :math:`A^{-1}b`; gradient descent converges iff :math:`0<\eta<2/\lambda_{\max}(A)`.
-* Rosenbrock :math:`f(x)=\sum_i b(x_{i+1}-x_i^2)^2+(a-x_i)^2`, minimum 0 at :math:`(a,\dots,a)` at the end of a
-  curved, badly conditioned valley.
+* Rosenbrock :math:`f(x)=\sum_i b(x_{i+1}-x_i^2)^2+(a-x_i)^2`; with the default a = 1 its minimum is 0 at
+  :math:`(1,\dots,1)` (for n = 2 and any a: at :math:`(a,a^2)`), at the end of a curved, badly conditioned valley.
 
 The trajectory (every iterate) is returned so it can be drawn over the contours.
 
