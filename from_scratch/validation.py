@@ -223,3 +223,67 @@ def check_prior(name: str, p: Any, n_classes: int, rtol: float = 1e-6) -> None:
     total = float(p.sum())
     if abs(total - 1) > rtol:
         raise ValueError(f"{name} must sum to 1, got sum {total!r}")
+
+
+def check_fraction(name: str, value: Any) -> None:
+    """Raise unless ``value`` is a real number in [0, 1] (a label-smoothing amount, a class weight alpha)."""
+    if isinstance(value, bool) or not isinstance(value, (int, float, np.integer, np.floating)):
+        raise TypeError(f"{name} must be a float in [0, 1], got {type(value).__name__}")
+    if not 0 <= value <= 1:
+        raise ValueError(f"{name} must lie in [0, 1], got {value!r}")
+
+
+def check_class_targets(name: str, target: Any, n_classes: int, n_rows: int, ignore_index: Any) -> None:
+    """Integer class targets (n_rows,) with values in [0, n_classes), except entries equal to ``ignore_index``."""
+    if isinstance(ignore_index, bool) or not isinstance(ignore_index, (int, np.integer)):
+        raise TypeError(f"ignore_index must be an int, got {type(ignore_index).__name__}")
+    check_integer_labels(name, target, n_rows)
+    kept = target[target != ignore_index]
+    if kept.shape[0] and (int(kept.min()) < 0 or int(kept.max()) >= n_classes):
+        raise ValueError(f"{name} must lie in [0, {n_classes}) or equal ignore_index={ignore_index}, "
+                         f"got values in [{int(kept.min())}, {int(kept.max())}]")
+
+
+def check_loss_pair(input: Any, target: Any, reduction: Any, reductions: tuple = ("mean", "sum", "none")) -> None:
+    """An elementwise loss's arguments: finite floating ``input`` and ``target`` of one shape, a known reduction."""
+    check_array("input", input)
+    check_array("target", target)
+    check_same_shape("input", input, "target", target)
+    check_choice("reduction", reduction, reductions)
+
+
+def check_broadcasts_to(name: str, x: Any, shape: tuple, to: str = "input") -> None:
+    """A finite floating array that broadcasts to ``shape`` without enlarging it (e.g. pos_weight (C,) for (N, C))."""
+    check_array(name, x)
+    try:
+        ok = np.broadcast_shapes(tuple(x.shape), tuple(shape)) == tuple(shape)
+    except ValueError:
+        ok = False
+    if not ok:
+        raise ValueError(f"{name} must broadcast to the shape of {to} {tuple(shape)}, got {tuple(x.shape)}")
+
+
+def check_binary_loss(input: Any, target: Any, reduction: Any, pos_weight: Any | None = None) -> None:
+    """A binary loss on logits: :func:`check_loss_pair`, targets in [0, 1], ``pos_weight`` >= 0 broadcasting to input."""
+    check_loss_pair(input, target, reduction)
+    check_probabilities("target", target)
+    if pos_weight is not None:
+        check_broadcasts_to("pos_weight", pos_weight, input.shape)
+        check_nonnegative_array("pos_weight", pos_weight)
+
+
+def check_class_loss(input: Any, target: Any, reduction: Any, ignore_index: Any) -> None:
+    """A class-index loss: ``input`` (N, C) finite floating, ``target`` (N,) integer classes or ``ignore_index``."""
+    check_matrix("input", input)
+    check_class_targets("target", target, input.shape[1], input.shape[0], ignore_index)
+    check_choice("reduction", reduction, ("mean", "sum", "none"))
+
+
+def check_kl_div(input: Any, target: Any, reduction: Any, log_target: bool) -> None:
+    """``F.kl_div``'s arguments: log-probabilities ``input`` and ``target`` of one shape (target >= 0 unless
+    ``log_target``), reduction in mean/sum/none/batchmean (batchmean needs a batch dimension)."""
+    check_loss_pair(input, target, reduction, ("mean", "sum", "none", "batchmean"))
+    if not log_target:
+        check_nonnegative_array("target", target)
+    if reduction == "batchmean" and input.ndim == 0:
+        raise ValueError(f"input must have a batch dimension for reduction='batchmean', got shape {tuple(input.shape)}")

@@ -23,7 +23,8 @@ def _sym(A):
 # Central differences against exact autograd: the error h^2 |f'''|/6 + eps |f|/h is about eps^(2/3), ~1e-10 in
 # float64 and ~1e-4 in float32 for these O(1) functions.
 FINITE_DIFF = {"float64": Tolerance(1e-7, 1e-8), "float32": Tolerance(2e-3, 5e-4)}
-# Nested differences (a difference of differences) use h = eps^(1/4): errors ~ sqrt(eps).
+# Nested differences: the inner gradient's error ~eps^(2/3) is divided by the outer step eps^(1/4), so the
+# error is ~eps^(5/12): about 3e-7 in float64 and 1e-3 in float32.
 HVP_NESTED = {"float64": Tolerance(1e-5, 1e-6), "float32": Tolerance(5e-2, 2e-2)}
 
 

@@ -70,8 +70,8 @@ def gradient(f: ScalarFn, x: np.ndarray, h: float | None = None) -> np.ndarray:
 
 def hessian_vector_product(f: ScalarFn, x: np.ndarray, v: np.ndarray, grad: Callable[[np.ndarray], np.ndarray] | None = None,
                            h: float | None = None) -> np.ndarray:
-    r"""Hessian-vector product :math:`Hv\approx\frac{\nabla f(x+hv)-\nabla f(x-hv)}{2h}` with :math:`h` scaled by
-    :math:`\|v\|`: one directional difference of the gradient, never the n x n Hessian. ``grad`` is the exact
+    r"""Hessian-vector product :math:`Hv\approx\frac{\nabla f(x+tv)-\nabla f(x-tv)}{2t}`, where
+    :math:`t=h\max(1,\|x\|)/\|v\|` makes the step in x of length :math:`h\max(1,\|x\|)`: one directional difference of the gradient, never the n x n Hessian. ``grad`` is the exact
     gradient if you have one (then the error is :math:`O(h^2)`); otherwise :func:`gradient` is nested inside, with
     the larger step :math:`\varepsilon^{1/4}` that nesting needs."""
     check_array("x", x)
