@@ -46,3 +46,31 @@ def align_signs(A: np.ndarray, B: np.ndarray, axis: int = 0) -> np.ndarray:
     dots = (A * B).sum(axis=1 - axis)
     signs = np.where(dots < 0, -1.0, 1.0)
     return A * (signs[:, None] if axis == 0 else signs[None, :])
+
+
+def check_exercise_sheet(sheet, modules) -> None:
+    """An exercise sheet states >= 6 problems numbered 1..n, each with hints and a pointer
+    `exercises.solutions.<module>.<name>` that resolves; every public function or class of the solution
+    ``modules`` (NamedTuple result types aside) is named in the sheet."""
+    import importlib
+    import inspect
+    import re
+
+    text = sheet.read_text()
+    problems = re.findall(r"^## Problem (\d+)", text, flags=re.M)
+    assert len(problems) >= 6, f"{sheet.name} must state at least 6 problems, found {len(problems)}"
+    assert problems == [str(i + 1) for i in range(len(problems))], f"problems must be numbered 1..n, got {problems}"
+    refs = re.findall(r"`(exercises\.solutions\.\w+)\.(\w+)`", text)
+    assert refs, "the sheet must point to its worked solutions as `exercises.solutions.<module>.<function>`"
+    for module, name in refs:
+        obj = getattr(importlib.import_module(module), name, None)
+        assert callable(obj), f"{sheet.name} names {module}.{name}, which does not exist"
+    for section in re.split(r"^## Problem \d+", text, flags=re.M)[1:]:
+        assert re.search(r"`exercises\.solutions\.\w+\.\w+`", section), f"no solution pointer in:\n{section[:200]}"
+        assert "Hint" in section, f"a problem has no hints:\n{section[:200]}"
+    referenced = {name for _, name in refs}
+    for module in modules:
+        public = {n for n, f in inspect.getmembers(module, lambda o: inspect.isfunction(o) or inspect.isclass(o))
+                  if f.__module__ == module.__name__ and not n.startswith("_")}
+        public -= {n for n, c in inspect.getmembers(module, inspect.isclass) if issubclass(c, tuple)}  # result types
+        assert public <= referenced, f"{module.__name__}: solutions never named in the sheet: {sorted(public - referenced)}"

@@ -2,9 +2,6 @@
 scipy, scikit-learn) or a theoretical rate, with explicit tolerances; the problem sheet and the solutions agree."""
 from __future__ import annotations
 
-import importlib
-import inspect
-import re
 from pathlib import Path
 
 import numpy as np
@@ -18,7 +15,7 @@ from sklearn.linear_model import Ridge
 from benchmarks.inputs import orthogonal, symmetric_with_spectrum, with_singular_values
 from exercises.solutions import ex01_linear_algebra as ex
 from exercises.solutions import ex01_linear_algebra_applied as exa
-from tests.helpers import align_signs
+from tests.helpers import align_signs, check_exercise_sheet
 
 ROOT = Path(__file__).resolve().parents[1]
 SHEET = ROOT / "exercises" / "01_linear_algebra.md"
@@ -34,23 +31,7 @@ def _slope(x: np.ndarray, y: np.ndarray) -> float:
 # --- the problem sheet ---------------------------------------------------------------------------------------------
 
 def test_sheet_has_problems_and_every_referenced_solution_exists() -> None:
-    text = SHEET.read_text()
-    problems = re.findall(r"^## Problem (\d+)", text, flags=re.M)
-    assert len(problems) >= 6, f"{SHEET.name} must state at least 6 problems, found {len(problems)}"
-    assert problems == [str(i + 1) for i in range(len(problems))], f"problems must be numbered 1..n, got {problems}"
-    refs = re.findall(r"`(exercises\.solutions\.\w+)\.(\w+)`", text)
-    assert refs, "the sheet must point to its worked solutions as `exercises.solutions.<module>.<function>`"
-    for module, name in refs:
-        obj = getattr(importlib.import_module(module), name, None)
-        assert callable(obj), f"{SHEET.name} names {module}.{name}, which does not exist"
-    for section in re.split(r"^## Problem \d+", text, flags=re.M)[1:]:
-        assert re.search(r"`exercises\.solutions\.\w+\.\w+`", section), f"no solution pointer in:\n{section[:200]}"
-        assert "Hint" in section, f"a problem has no hints:\n{section[:200]}"
-    referenced = {name for _, name in refs}
-    for module in (ex, exa):
-        public = {n for n, f in inspect.getmembers(module, inspect.isfunction)
-                  if f.__module__ == module.__name__ and not n.startswith("_")}
-        assert public <= referenced, f"solutions never named in the sheet: {sorted(public - referenced)}"
+    check_exercise_sheet(SHEET, (ex, exa))
 
 
 # --- Problem 1: projections ----------------------------------------------------------------------------------------

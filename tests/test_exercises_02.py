@@ -3,10 +3,7 @@ independent reference (closed-form derivatives, torch autograd in float64) or a 
 tolerances; the sheet and the solutions agree. Problems 5-8: ``test_exercises_02_applied.py``."""
 from __future__ import annotations
 
-import importlib
-import inspect
 import math
-import re
 from pathlib import Path
 from types import SimpleNamespace
 
@@ -21,6 +18,7 @@ from benchmarks.expressions import evaluate, random_program
 from exercises.solutions import ex02_calculus_gradients as ex
 from exercises.solutions import ex02_calculus_gradients_applied as exa
 from from_scratch.calculus import cross_entropy, cross_entropy_backward, derivative
+from tests.helpers import check_exercise_sheet
 
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -38,24 +36,7 @@ def _t(a) -> torch.Tensor:
 # --- the problem sheet ---------------------------------------------------------------------------------------------
 
 def test_sheet_has_problems_and_every_referenced_solution_exists() -> None:
-    text = SHEET.read_text()
-    problems = re.findall(r"^## Problem (\d+)", text, flags=re.M)
-    assert len(problems) >= 6, f"{SHEET.name} must state at least 6 problems, found {len(problems)}"
-    assert problems == [str(i + 1) for i in range(len(problems))], f"problems must be numbered 1..n, got {problems}"
-    refs = re.findall(r"`(exercises\.solutions\.\w+)\.(\w+)`", text)
-    assert refs, "the sheet must point to its worked solutions as `exercises.solutions.<module>.<function>`"
-    for module, name in refs:
-        obj = getattr(importlib.import_module(module), name, None)
-        assert callable(obj), f"{SHEET.name} names {module}.{name}, which does not exist"
-    for section in re.split(r"^## Problem \d+", text, flags=re.M)[1:]:
-        assert re.search(r"`exercises\.solutions\.\w+\.\w+`", section), f"no solution pointer in:\n{section[:200]}"
-        assert "Hint" in section, f"a problem has no hints:\n{section[:200]}"
-    referenced = {name for _, name in refs}
-    for module in (ex, exa):
-        public = {n for n, f in inspect.getmembers(module, lambda o: inspect.isfunction(o) or inspect.isclass(o))
-                  if f.__module__ == module.__name__ and not n.startswith("_")}
-        public -= {n for n, c in inspect.getmembers(module, inspect.isclass) if issubclass(c, tuple)}  # result types
-        assert public <= referenced, f"solutions never named in the sheet: {sorted(public - referenced)}"
+    check_exercise_sheet(SHEET, (ex, exa))
 
 
 # --- Problem 1: Richardson extrapolation ---------------------------------------------------------------------------

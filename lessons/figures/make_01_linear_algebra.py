@@ -9,9 +9,7 @@ Runs in a few seconds on a laptop CPU.
 """
 from __future__ import annotations
 
-import argparse
 import sys
-import time
 from pathlib import Path
 
 import matplotlib
@@ -25,12 +23,12 @@ ROOT = Path(__file__).resolve().parents[2]
 if str(ROOT) not in sys.path:  # runnable as a plain script without `pip install -e .`
     sys.path.insert(0, str(ROOT))
 
+from benchmarks.figures import run_figure_script, save  # noqa: E402
 from from_scratch.linear_algebra import (eigh, householder_qr, low_rank_approximation, matrix_norm,  # noqa: E402
                                          numerical_rank, pca_fit, pca_transform, power_iteration,
                                          project_onto_column_space, project_onto_vector, svd)
 
 HERE = Path(__file__).resolve().parent
-DPI = 110
 
 
 def pca_digits(out: Path) -> Path:
@@ -53,7 +51,7 @@ def pca_digits(out: Path) -> Path:
     ax.set_title(f"PCA of scikit-learn digits: {X.shape[0]} images x {X.shape[1]} pixels -> 2-D\n"
                  f"(from_scratch pca_fit; the two components keep {100 * (r1 + r2):.1f}% of the variance)")
     ax.grid(alpha=0.3)
-    return _save(fig, out / "01_pca_digits.png")
+    return save(fig, out / "01_pca_digits.png")
 
 
 def low_rank_error(out: Path) -> Path:
@@ -97,7 +95,7 @@ def low_rank_error(out: Path) -> Path:
     ax.imshow(A[0].reshape(8, 8), cmap="gray_r")
     ax.set_title("original", fontsize=10)
     ax.axis("off")
-    return _save(fig, out / "01_low_rank_error.png")
+    return save(fig, out / "01_low_rank_error.png")
 
 
 def _symmetric_with_spectrum(lam: np.ndarray, rng: np.random.Generator) -> tuple[np.ndarray, np.ndarray]:
@@ -144,7 +142,7 @@ def power_iteration_rates(out: Path, n: int = 30, t_max: int = 100) -> Path:
     fig.suptitle(f"Power iteration on symmetric {n}x{n} matrices with "
                  r"$\lambda_1=1$: the gap $|\lambda_2/\lambda_1|$ sets the rate", fontsize=12)
     fig.tight_layout()
-    return _save(fig, out / "01_power_iteration.png")
+    return save(fig, out / "01_power_iteration.png")
 
 
 def projection(out: Path) -> Path:
@@ -193,26 +191,11 @@ def projection(out: Path) -> Path:
                  + r"$p=A(A^\top A)^{-1}A^\top b=$" + f"({p3[0]:g}, {p3[1]:g}, {p3[2]:g})")
     fig.suptitle("Orthogonal projection: the residual is perpendicular to the subspace", fontsize=12)
     fig.tight_layout()
-    return _save(fig, out / "01_projection.png")
-
-
-def _save(fig, path: Path) -> Path:
-    fig.savefig(path, dpi=DPI, bbox_inches="tight")
-    plt.close(fig)
-    return path
+    return save(fig, out / "01_projection.png")
 
 
 def main(argv: list[str] | None = None) -> list[Path]:
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--out", type=Path, default=HERE, help="folder for the PNGs (default: %(default)s)")
-    args = parser.parse_args(argv)
-    args.out.mkdir(parents=True, exist_ok=True)
-    start = time.perf_counter()
-    paths = [make(args.out) for make in (pca_digits, low_rank_error, power_iteration_rates, projection)]
-    for p in paths:
-        print(f"wrote {p} ({p.stat().st_size / 1024:.0f} KB)")
-    print(f"done in {time.perf_counter() - start:.1f} s")
-    return paths
+    return run_figure_script(__doc__.splitlines()[0], (pca_digits, low_rank_error, power_iteration_rates, projection), HERE, argv)
 
 
 if __name__ == "__main__":

@@ -10,9 +10,7 @@ Seeds are fixed, so the figures are reproducible. Runs in under 15 seconds on a 
 """
 from __future__ import annotations
 
-import argparse
 import sys
-import time
 from pathlib import Path
 
 import matplotlib
@@ -26,12 +24,12 @@ ROOT = Path(__file__).resolve().parents[2]
 if str(ROOT) not in sys.path:  # runnable as a plain script without `pip install -e .`
     sys.path.insert(0, str(ROOT))
 
+from benchmarks.figures import run_figure_script, save  # noqa: E402
 from from_scratch.calculus import (TwoLayerNet, Value, accuracy, cross_entropy, gradient_descent,  # noqa: E402
                                    jacobian, quadratic, rosenbrock, rosenbrock_backward, step_size_errors,
                                    topological_order, train_sgd)
 
 HERE = Path(__file__).resolve().parent
-DPI = 110
 EPS = float(np.finfo(np.float64).eps)
 
 
@@ -67,7 +65,7 @@ def finite_difference_error(out: Path) -> Path:
                  "\nround-off falls like 1/h, truncation grows like h or $h^2$; step_size_errors", fontsize=11)
     ax.grid(alpha=0.3, which="both")
     ax.legend(loc="lower left", fontsize=9, framealpha=0.95)
-    return _save(fig, out / "02_finite_difference_error.png")
+    return save(fig, out / "02_finite_difference_error.png")
 
 
 def computational_graph(out: Path) -> Path:
@@ -116,7 +114,7 @@ def computational_graph(out: Path) -> Path:
     ax.set_title(r"$f=(xy+\tanh x)^2$ at $x=0.5$, $y=2$: values (black), local derivatives on the edges (green), "
                  "\ngradients $\\partial f/\\partial\\,$node from one reverse sweep (red) — the scratch Value engine",
                  fontsize=11.5)
-    return _save(fig, out / "02_computational_graph.png")
+    return save(fig, out / "02_computational_graph.png")
 
 
 def _run(objective: str, x0: np.ndarray, lr: float, n_steps: int, **params) -> np.ndarray:
@@ -205,7 +203,7 @@ def gd_trajectories(out: Path) -> Path:
     fig.suptitle(r"Gradient descent $x_{t+1}=x_t-\eta\nabla f(x_t)$ (from_scratch gradient_descent). "
                  r"Top: $f=\frac{1}{2}x^\top Ax$, eigenvalues 1 and 10 ($\kappa=10$), axes rotated by 30°, "
                  f"{n_steps} steps", fontsize=12, y=0.97)
-    return _save(fig, out / "02_gd_trajectories.png")
+    return save(fig, out / "02_gd_trajectories.png")
 
 
 def _train_twins(hidden: int, lr: float, epochs: int, batch_size: int) -> dict:
@@ -279,29 +277,11 @@ def training_curves(out: Path, hidden: int = 128, lr: float = 0.1, epochs: int =
                  f"SGD η = {lr}, same initial weights and mini-batches on both sides; "
                  f"final train loss {final_train_loss:.3f}", fontsize=11)
     fig.tight_layout()
-    return _save(fig, out / "02_training_curves.png")
-
-
-def _save(fig, path: Path) -> Path:
-    fig.savefig(path, dpi=DPI, bbox_inches="tight")
-    plt.close(fig)
-    return path
+    return save(fig, out / "02_training_curves.png")
 
 
 def main(argv: list[str] | None = None) -> list[Path]:
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--out", type=Path, default=HERE, help="folder for the PNGs (default: %(default)s)")
-    args = parser.parse_args(argv)
-    args.out.mkdir(parents=True, exist_ok=True)
-    start = time.perf_counter()
-    makers = (finite_difference_error, computational_graph, gd_trajectories, training_curves)
-    paths = []
-    for make in makers:
-        t0 = time.perf_counter()
-        paths.append(make(args.out))
-        print(f"wrote {paths[-1]} ({paths[-1].stat().st_size / 1024:.0f} KB, {time.perf_counter() - t0:.1f} s)")
-    print(f"done in {time.perf_counter() - start:.1f} s")
-    return paths
+    return run_figure_script(__doc__.splitlines()[0], (finite_difference_error, computational_graph, gd_trajectories, training_curves), HERE, argv)
 
 
 if __name__ == "__main__":
