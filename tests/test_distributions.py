@@ -39,7 +39,7 @@ def test_sample_moments_match_the_distribution() -> None:
     for j, pj in enumerate(probs):
         _within((c == j).mean(), pj, np.sqrt(pj * (1 - pj) / N))
     cov = np.array([[2.0, 0.6], [0.6, 1.0]])
-    X = S.MultivariateNormal(np.array([1.0, -1.0]), covariance_matrix=cov).sample(N, rng)
+    X = S.MultivariateNormal(np.array([1.0, -1.0]), covariance_matrix=cov).sample((N,), rng)
     _within(X.mean(0)[0], 1.0, np.sqrt(2.0 / N))
     emp = np.cov(X.T)
     for i in range(2):
@@ -115,6 +115,7 @@ def test_beta_bernoulli_conjugate_update() -> None:
     a, b = SB.beta_bernoulli_update(2.0, 2.0, obs)
     assert (a, b) == (8.0, 4.0)
     assert TB.beta_bernoulli_update(2.0, 2.0, torch.from_numpy(obs)) == (8.0, 4.0)
+    assert SB.beta_bernoulli_update(2.0, 2.0, np.array([])) == (2.0, 2.0)
     mean, var = SB.beta_mean_variance(a, b)
     assert_allclose((mean, var), (st.beta.mean(a, b), st.beta.var(a, b)), rtol=1e-14)
     assert_allclose(TB.beta_mean_variance(a, b), (mean, var), rtol=1e-14)

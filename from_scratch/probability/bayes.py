@@ -42,6 +42,8 @@ def beta_bernoulli_update(alpha: float, beta: float, observations: np.ndarray) -
     r"""Posterior parameters :math:`(\alpha+\sum x,\ \beta+n-\sum x)` after 0/1 ``observations``."""
     if not (alpha > 0 and beta > 0):
         raise ValueError(f"alpha and beta must be > 0, got {alpha!r} and {beta!r}")
+    if int(np.prod(observations.shape)) == 0:
+        return alpha, beta  # no data: the posterior is the prior
     check_probabilities("observations", observations, binary=True)
     heads = float(observations.sum())
     n = int(np.prod(observations.shape))  # works for arrays and tensors alike

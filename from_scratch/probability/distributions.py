@@ -129,9 +129,11 @@ class MultivariateNormal:
     def entropy(self):
         return gaussian.mvn_entropy(self.scale_tril)
 
-    def rsample(self, n: int = 1, rng: np.random.Generator | None = None):
+    def rsample(self, shape: tuple = (), rng: np.random.Generator | None = None):
+        """Samples of shape (*shape, d), like torch's ``sample(sample_shape)``."""
         rng = np.random.default_rng() if rng is None else rng
-        return gaussian.mvn_rsample(self.loc, self.scale_tril, rng.standard_normal((n, self.loc.shape[0])))
+        d, n = self.loc.shape[0], int(np.prod(shape))
+        return gaussian.mvn_rsample(self.loc, self.scale_tril, rng.standard_normal((n, d))).reshape(tuple(shape) + (d,))
 
     sample = rsample
 

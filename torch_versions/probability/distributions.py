@@ -45,4 +45,4 @@ class MultivariateNormal(D.MultivariateNormal):
 class Beta(D.Beta):
     def update(self, observations: torch.Tensor) -> "Beta":
         a, b = bayes.beta_bernoulli_update(float(self.concentration1), float(self.concentration0), observations)
-        return type(self)(torch.tensor(a, dtype=torch.float64), torch.tensor(b, dtype=torch.float64))
+        return type(self)(self.concentration1.new_tensor(a), self.concentration0.new_tensor(b))  # same dtype, device
