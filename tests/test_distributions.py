@@ -116,6 +116,7 @@ def test_beta_bernoulli_conjugate_update() -> None:
     assert (a, b) == (8.0, 4.0)
     assert TB.beta_bernoulli_update(2.0, 2.0, torch.from_numpy(obs)) == (8.0, 4.0)
     assert SB.beta_bernoulli_update(2.0, 2.0, np.array([])) == (2.0, 2.0)
+    assert_allclose(S.Beta(2.0, 3.0).log_prob(np.array(0.3)), st.beta.logpdf(0.3, 2, 3), rtol=1e-13)  # 0-d inputs
     mean, var = SB.beta_mean_variance(a, b)
     assert_allclose((mean, var), (st.beta.mean(a, b), st.beta.var(a, b)), rtol=1e-14)
     assert_allclose(TB.beta_mean_variance(a, b), (mean, var), rtol=1e-14)

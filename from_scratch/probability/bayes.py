@@ -58,7 +58,7 @@ def beta_log_prob(value: np.ndarray, alpha: np.ndarray, beta: np.ndarray) -> np.
     check_same_shape("alpha", alpha, "beta", beta)
     if ((value <= 0) | (value >= 1)).any():
         raise ValueError("value must lie strictly inside (0, 1)")
-    log_b = (_lgamma(alpha) + _lgamma(beta) - _lgamma(alpha + beta)).astype(value.dtype)
+    log_b = np.asarray(_lgamma(alpha) + _lgamma(beta) - _lgamma(alpha + beta), dtype=value.dtype)  # 0-d safe
     return (alpha - 1) * np.log(value) + (beta - 1) * np.log1p(-value) - log_b
 
 
