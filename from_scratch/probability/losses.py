@@ -142,7 +142,9 @@ def focal_loss(input: np.ndarray, target: np.ndarray, reduction: str = "mean", g
                alpha: float | None = None) -> np.ndarray:
     r"""Focal loss on binary logits (Lin et al. 2017), :math:`\ell=-\alpha_t(1-p_t)^\gamma\log p_t`, with
     :math:`p_t=py+(1-p)(1-y)`, :math:`p=\sigma(x)` and :math:`\alpha_t=\alpha y+(1-\alpha)(1-y)` (no weighting
-    for ``alpha=None``). Stably: :math:`-\log p_t` is the BCE-with-logits term and
+    for ``alpha=None``), for labels y in {0, 1}. What is computed is
+    :math:`\alpha_t(1-p_t)^\gamma\,\mathrm{BCE}(x,y)` (as torchvision does), which equals the above for hard labels
+    and extends it to soft targets y in [0, 1]. Stably: the BCE-with-logits term replaces :math:`-\log p_t`, and
     :math:`1-p_t=y\sigma(-x)+(1-y)\sigma(x)` is formed without cancellation. ``gamma=0``, ``alpha=None`` is BCE.
     """
     check_binary_loss(input, target, reduction)
