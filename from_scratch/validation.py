@@ -287,3 +287,40 @@ def check_kl_div(input: Any, target: Any, reduction: Any, log_target: bool) -> N
         check_nonnegative_array("target", target)
     if reduction == "batchmean" and input.ndim == 0:
         raise ValueError(f"input must have a batch dimension for reduction='batchmean', got shape {tuple(input.shape)}")
+
+
+def check_optimizer_hyperparameters(group: Any) -> None:
+    """An optimizer's hyper-parameters (a param group's entries; only the keys present are checked), as
+    ``torch.optim`` checks them: lr, eps, weight_decay, momentum, alpha, lr_decay, initial_accumulator_value >= 0;
+    each of ``betas`` in [0, 1); Nesterov momentum needs momentum > 0 and dampening = 0."""
+    for name in ("lr", "eps", "weight_decay", "momentum", "alpha", "lr_decay", "initial_accumulator_value"):
+        if name in group:
+            check_positive(name, float(group[name]), allow_zero=True)
+    if "betas" in group:
+        betas = tuple(group["betas"])
+        if len(betas) != 2:
+            raise ValueError(f"betas must be a pair (beta1, beta2), got {group['betas']!r}")
+        for i, beta in enumerate(betas):
+            if not 0.0 <= float(beta) < 1.0:
+                raise ValueError(f"betas[{i}] must lie in [0, 1), got {beta!r}")
+    if group.get("nesterov") and (group.get("momentum", 0) <= 0 or group.get("dampening", 0) != 0):
+        raise ValueError(f"nesterov=True requires momentum > 0 and dampening = 0, got momentum="
+                         f"{group.get('momentum', 0)!r}, dampening={group.get('dampening', 0)!r}")
+
+
+def check_warmup_schedule(warmup_steps: Any, total_steps: Any, eta_min: Any) -> None:
+    """A warm-up-then-decay schedule: int warmup_steps >= 0, int total_steps > warmup_steps, eta_min >= 0."""
+    for name, n in (("warmup_steps", warmup_steps), ("total_steps", total_steps)):
+        if isinstance(n, bool) or not isinstance(n, (int, np.integer)) or n < 0:
+            raise ValueError(f"{name} must be an int >= 0, got {n!r}")
+    if total_steps <= warmup_steps:
+        raise ValueError(f"total_steps must exceed warmup_steps, got total_steps={total_steps}, warmup_steps={warmup_steps}")
+    check_positive("eta_min", eta_min, allow_zero=True)
+
+
+def check_clip_norm(max_norm: Any, norm_type: Any) -> None:
+    """Gradient clipping's arguments: max_norm finite and >= 0, norm_type > 0 (``float('inf')`` allowed)."""
+    check_positive("max_norm", max_norm, allow_zero=True)
+    if isinstance(norm_type, bool) or not isinstance(norm_type, (int, float, np.integer, np.floating)) \
+            or not norm_type > 0:  # also rejects NaN
+        raise ValueError(f"norm_type must be a number > 0 or float('inf'), got {norm_type!r}")

@@ -23,6 +23,7 @@ HELPERS = {
     "accuracy", "activation", "batch_indices", "default_step", "step_size_errors",  # lesson 2: test_calculus
     "topological_order",  # lesson 2: the Value engine's graph walk, tested in test_autodiff
     "beta_bernoulli_update", "beta_mean_variance",  # lesson 3: scalar arithmetic, tested in test_distributions
+    "theoretical_rate",  # lesson 4: closed-form rates, tested in test_convergence
 }
 
 
