@@ -324,3 +324,30 @@ def check_clip_norm(max_norm: Any, norm_type: Any) -> None:
     if isinstance(norm_type, bool) or not isinstance(norm_type, (int, float, np.integer, np.floating)) \
             or not norm_type > 0:  # also rejects NaN
         raise ValueError(f"norm_type must be a number > 0 or float('inf'), got {norm_type!r}")
+
+
+def check_projection(b: Any, a: Any) -> None:
+    """Two vectors of one shape (n,), ``a`` non-zero: the arguments of a projection onto a line."""
+    check_array("b", b, ndim=1)
+    check_array("a", a, ndim=1)
+    if tuple(a.shape) != tuple(b.shape):
+        raise ValueError(f"a and b must have the same shape, got {tuple(a.shape)} and {tuple(b.shape)}")
+    if not bool((a != 0).any()):
+        raise ValueError("a must be a non-zero vector to project onto, got all zeros")
+
+
+def check_quadratic(x: Any, A: Any, b: Any) -> None:
+    """x (n,), symmetric A (n, n), b (n,): the arguments of 1/2 x^T A x - b^T x."""
+    check_array("x", x, ndim=1)
+    check_symmetric("A", A)
+    check_array("b", b, ndim=1)
+    if not A.shape[0] == x.shape[0] == b.shape[0]:
+        raise ValueError(f"x, A and b must have matching sizes, got x {tuple(x.shape)}, A {tuple(A.shape)}, b {tuple(b.shape)}")
+
+
+def check_pca_data(X: Any, n_components: Any) -> None:
+    """X (N, d) with N >= 2 and 1 <= n_components <= min(N, d) (the rank condition is checked after the SVD)."""
+    check_matrix("X", X)
+    if X.shape[0] < 2:
+        raise ValueError(f"X must have at least 2 samples for PCA, got shape {tuple(X.shape)}")
+    check_rank_k("n_components", n_components, min(X.shape), "min(n_samples, n_features)")

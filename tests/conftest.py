@@ -39,7 +39,7 @@ def pytest_generate_tests(metafunc: pytest.Metafunc) -> None:
 
 
 @pytest.fixture
-def rng() -> "np.random.Generator":  # noqa: F821
+def rng():
     import numpy as np
 
     return np.random.default_rng(20261126)

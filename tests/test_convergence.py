@@ -10,7 +10,6 @@ from pathlib import Path
 
 import numpy as np
 import pytest
-import torch
 
 import benchmarks.convergence as cli
 import from_scratch.optimization.convergence as S

@@ -17,7 +17,7 @@ import from_scratch.calculus.autodiff as engine
 from benchmarks.expressions import evaluate, random_program
 from exercises.solutions import ex02_calculus_gradients as ex
 from exercises.solutions import ex02_calculus_gradients_applied as exa
-from from_scratch.calculus import cross_entropy, cross_entropy_backward, derivative
+from from_scratch.calculus import derivative
 from tests.helpers import check_exercise_sheet
 
 

@@ -16,7 +16,7 @@ import from_scratch.calculus.autodiff as engine
 from benchmarks.inputs import symmetric_with_spectrum
 from exercises.solutions import ex02_calculus_gradients as ex
 from exercises.solutions import ex02_calculus_gradients_applied as exa
-from from_scratch.calculus import cross_entropy, cross_entropy_backward, derivative
+from from_scratch.calculus import cross_entropy, cross_entropy_backward
 
 
 ROOT = Path(__file__).resolve().parents[1]

@@ -13,7 +13,6 @@ from pathlib import Path
 import pytest
 
 import from_scratch
-import torch_versions
 from benchmarks.registry import all_concepts
 
 ROOT = Path(__file__).resolve().parents[1]

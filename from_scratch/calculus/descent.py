@@ -15,16 +15,12 @@ from typing import Callable, NamedTuple
 
 import numpy as np
 
-from from_scratch.validation import check_array, check_positive, check_steps, check_symmetric
+from from_scratch.validation import check_array, check_positive, check_quadratic, check_steps
 
 
 def quadratic(x: np.ndarray, A: np.ndarray, b: np.ndarray) -> np.ndarray:
     r""":math:`\tfrac12x^\top Ax-b^\top x` for x (n,), A (n, n) symmetric, b (n,)."""
-    check_array("x", x, ndim=1)
-    check_symmetric("A", A)
-    check_array("b", b, ndim=1)
-    if not A.shape[0] == x.shape[0] == b.shape[0]:
-        raise ValueError(f"x, A and b must have matching sizes, got x {x.shape}, A {A.shape}, b {b.shape}")
+    check_quadratic(x, A, b)
     return 0.5 * x @ A @ x - b @ x
 
 

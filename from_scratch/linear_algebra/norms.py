@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from from_scratch.validation import check_array, check_choice, check_matrix, check_regression
+from from_scratch.validation import check_array, check_choice, check_matrix, check_projection, check_regression
 from .qr import householder_qr, solve_triangular
 from .svd import svd
 
@@ -73,13 +73,8 @@ def matrix_norm_backward(A: np.ndarray, grad_out: float, ord: str | int = "fro")
 
 def project_onto_vector(b: np.ndarray, a: np.ndarray) -> np.ndarray:
     r"""Orthogonal projection of b (n,) onto the line through a (n,): :math:`p=\frac{a^\top b}{a^\top a}a`."""
-    check_array("b", b, ndim=1)
-    check_array("a", a, ndim=1)
-    if a.shape != b.shape:
-        raise ValueError(f"a and b must have the same shape, got {a.shape} and {b.shape}")
+    check_projection(b, a)
     aa = a @ a
-    if aa == 0:
-        raise ValueError("a must be a non-zero vector to project onto, got all zeros")
     return (a @ b) / aa * a
 
 

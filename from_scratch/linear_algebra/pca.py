@@ -14,7 +14,7 @@ from typing import NamedTuple
 
 import numpy as np
 
-from from_scratch.validation import check_array, check_matrix, check_rank_k
+from from_scratch.validation import check_array, check_matrix, check_pca_data
 from .jacobi import canonical_signs
 from .svd import numerical_rank, svd
 
@@ -29,10 +29,7 @@ class PCAResult(NamedTuple):
 
 def pca_fit(X: np.ndarray, n_components: int) -> PCAResult:
     """Fit PCA with ``n_components`` on X (N, d); n_components may not exceed the rank of the centred data."""
-    check_matrix("X", X)
-    if X.shape[0] < 2:
-        raise ValueError(f"X must have at least 2 samples for PCA, got shape {X.shape}")
-    check_rank_k("n_components", n_components, min(X.shape), "min(n_samples, n_features)")
+    check_pca_data(X, n_components)
     mean = X.mean(0)
     Xc = X - mean
     _, s, Vh = svd(Xc)

@@ -6,16 +6,12 @@ from typing import NamedTuple
 
 import torch
 
-from from_scratch.validation import check_array, check_positive, check_steps, check_symmetric
+from from_scratch.validation import check_array, check_positive, check_quadratic, check_steps
 
 
 def quadratic(x: torch.Tensor, A: torch.Tensor, b: torch.Tensor) -> torch.Tensor:
     r""":math:`\tfrac12x^\top Ax-b^\top x`."""
-    check_array("x", x, ndim=1)
-    check_symmetric("A", A)
-    check_array("b", b, ndim=1)
-    if not A.shape[0] == x.shape[0] == b.shape[0]:
-        raise ValueError(f"x, A and b must have matching sizes, got x {tuple(x.shape)}, A {tuple(A.shape)}, b {tuple(b.shape)}")
+    check_quadratic(x, A, b)
     return 0.5 * x @ A @ x - b @ x
 
 

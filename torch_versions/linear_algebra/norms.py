@@ -9,7 +9,7 @@ import math
 
 import torch
 
-from from_scratch.validation import check_array, check_choice, check_matrix, check_regression
+from from_scratch.validation import check_array, check_choice, check_matrix, check_projection, check_regression
 from .qr import householder_qr
 
 VECTOR_ORDS = (1, 2, math.inf)
@@ -32,13 +32,8 @@ def matrix_norm(A: torch.Tensor, ord: str | int = "fro") -> torch.Tensor:
 
 def project_onto_vector(b: torch.Tensor, a: torch.Tensor) -> torch.Tensor:
     r"""Projection of b (n,) onto the line through a (n,): :math:`\frac{a^\top b}{a^\top a}a`."""
-    check_array("b", b, ndim=1)
-    check_array("a", a, ndim=1)
-    if a.shape != b.shape:
-        raise ValueError(f"a and b must have the same shape, got {tuple(a.shape)} and {tuple(b.shape)}")
+    check_projection(b, a)
     aa = a @ a
-    if aa == 0:
-        raise ValueError("a must be a non-zero vector to project onto, got all zeros")
     return (a @ b) / aa * a
 
 

@@ -10,7 +10,7 @@ from typing import NamedTuple
 import torch
 
 from from_scratch.linear_algebra import pca as scratch_pca
-from from_scratch.validation import check_array, check_matrix, check_rank_k
+from from_scratch.validation import check_array, check_matrix, check_pca_data
 from .signs import canonical_signs
 from .svd import numerical_rank
 
@@ -25,10 +25,7 @@ class PCAResult(NamedTuple):
 
 def pca_fit(X: torch.Tensor, n_components: int) -> PCAResult:
     """Fit PCA with ``n_components`` on X (N, d); n_components may not exceed the rank of the centred data."""
-    check_matrix("X", X)
-    if X.shape[0] < 2:
-        raise ValueError(f"X must have at least 2 samples for PCA, got shape {tuple(X.shape)}")
-    check_rank_k("n_components", n_components, min(X.shape), "min(n_samples, n_features)")
+    check_pca_data(X, n_components)
     mean = X.mean(0)
     Xc = X - mean
     s, Vh = torch.linalg.svd(Xc, full_matrices=False)[1:]
