@@ -26,6 +26,11 @@ HELPERS = {
 }
 
 
+#: Shared NumPy modules that are tools rather than lesson concepts (input checks, gradient checks, the text data
+#: pipeline that the PyTorch and any from-scratch GPT share; tested in tests/test_chardata.py).
+SHARED = {"validation", "gradcheck", "chardata"}
+
+
 def _imports(path: Path) -> set[str]:
     names = set()
     for node in ast.walk(ast.parse(path.read_text(), filename=str(path))):
@@ -47,7 +52,7 @@ def test_from_scratch_never_imports_torch() -> None:
 
 
 def _lesson_packages() -> list[str]:
-    return sorted(m.name for m in pkgutil.iter_modules(from_scratch.__path__) if m.ispkg or m.name not in {"validation", "gradcheck"})
+    return sorted(m.name for m in pkgutil.iter_modules(from_scratch.__path__) if m.ispkg or m.name not in SHARED)
 
 
 def _public(module) -> set[str]:
