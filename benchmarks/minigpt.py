@@ -57,6 +57,7 @@ class Recorder(L.Callback):
         if loss is not None and not trainer.sanity_checking:
             self.history.append({"step": trainer.global_step, "seconds": time.perf_counter() - self.start,
                                  "val_loss": float(loss)})
+            print("step {step:6d}  {seconds:7.1f} s  val loss {val_loss:.4f}".format(**self.history[-1]), flush=True)
 
     def on_train_end(self, trainer, pl_module) -> None:
         _sync(pl_module.device)

@@ -11,7 +11,12 @@ same folder*, so the TensorBoard curves continue at the restored step instead of
 """
 from __future__ import annotations
 
+import os
+import warnings
 from pathlib import Path
+
+# Lightning 2.6's LightningCLI calls jsonargparse APIs deprecated in 4.49; the notices are not actionable here.
+os.environ.setdefault("JSONARGPARSE_DEPRECATION_WARNINGS", "off")
 
 import torch
 from lightning.pytorch.callbacks import ModelCheckpoint
@@ -86,6 +91,8 @@ def _namespace(d: dict):
 
 def main(args: list[str] | None = None, run: bool = True) -> GPTCLI:
     """Parse ``args`` (default ``sys.argv``); with ``run=False`` only instantiate (no subcommand) and return."""
+    # Deprecation notices from inside Lightning 2.6 itself (not actionable here) would bury the run's output.
+    warnings.filterwarnings("ignore", message=".*LeafSpec.* is deprecated")
     return GPTCLI(GPTLightning, CharDataModule, args=args, run=run, save_config_kwargs={"overwrite": True})
 
 

@@ -1,0 +1,36 @@
+#!/usr/bin/env bash
+# Every GPU measurement of the project in one go (under 10 minutes on one H100), for a short GPU lease:
+#   1. the mini-GPT GPU config end to end (val loss target 1.47, time to reach it, tokens/s vs a plain loop),
+#   2. the precision and speed benchmarks on CUDA (benchmarks/gpu_suite.sh),
+#   3. the test suite on CUDA (pytest --device cuda).
+# Usage: scripts/gpu_session.sh OUT_DIR     (run from the repository root; the corpus must be in data/ or
+#        $AIMATH_CORPUS_PATH, since GPU machines are often offline). Each stage has its own time limit and its
+#        log under OUT_DIR, so one failing stage does not cost the others.
+set -u
+OUT=${1:?usage: scripts/gpu_session.sh OUT_DIR}
+mkdir -p "$OUT"
+export PYTHONUNBUFFERED=1 PYTHONPATH="$PWD${PYTHONPATH:+:$PYTHONPATH}"
+stage() {  # stage NAME SECONDS COMMAND...
+  local name=$1 limit=$2; shift 2
+  local start=$(date +%s)
+  timeout "$limit" "$@" >"$OUT/$name.log" 2>&1
+  local rc=$?
+  echo "== $name: exit $rc after $(( $(date +%s) - start )) s (limit $limit s)" | tee -a "$OUT/summary.txt"
+  tail -n 6 "$OUT/$name.log"
+}
+nvidia-smi --query-gpu=name,memory.total,driver_version,clocks.max.sm --format=csv | tee "$OUT/summary.txt"
+python3 -c "import torch, lightning; print('torch', torch.__version__, 'lightning', lightning.__version__)" | tee -a "$OUT/summary.txt"
+
+stage minigpt "${MINIGPT_LIMIT:-300}" python3 -m benchmarks.minigpt --config configs/minigpt_shakespeare_gpu.yaml \
+  --plain-steps 200 --out "$OUT" --trainer.enable_progress_bar false --trainer.logger.init_args.save_dir "$OUT/runs"
+ckpt=$(ls "$OUT"/runs/minigpt_shakespeare_gpu/version_0/checkpoints/best.ckpt 2>/dev/null)
+[ -n "$ckpt" ] && stage sample 60 python3 -m torch_versions.sample --ckpt "$ckpt" --prompt "ROMEO:" \
+  --max-new-tokens 500 --temperature 0.8 --top-k 200
+[ -x benchmarks/gpu_suite.sh ] && stage benchmarks "${BENCH_LIMIT:-150}" benchmarks/gpu_suite.sh "$OUT/bench"
+stage pytest_cuda "${PYTEST_LIMIT:-120}" python3 -m pytest -q -x --device cuda -p no:cacheprovider \
+  --ignore=tests/test_notebooks.py -n 8
+# TensorBoard events and the resolved config of the GPU run, without the checkpoints (kept small for the trip back).
+# (At most 8 files come back from a lent machine: folders travel as archives.)
+tar -czf "$OUT/runs.tar.gz" --exclude='*.ckpt' -C "$OUT" runs 2>/dev/null && rm -rf "$OUT/runs"
+[ -d "$OUT/bench" ] && tar -czf "$OUT/bench.tar.gz" -C "$OUT" bench && rm -rf "$OUT/bench"
+cat "$OUT/summary.txt"
