@@ -150,3 +150,12 @@ def test_two_process_cpu_ddp(corpus, tmp_path) -> None:
     assert done.returncode == 0, done.stderr[-3000:]
     ckpt = torch.load(tmp_path / "minigpt_cpu" / "version_0" / "checkpoints" / "last.ckpt", weights_only=True)
     assert ckpt["global_step"] == 4
+
+
+def test_bf16_needs_hardware_support(monkeypatch) -> None:
+    monkeypatch.setattr(torch.cuda, "is_available", lambda: True)
+    monkeypatch.setattr(torch.cuda, "is_bf16_supported", lambda *a, **k: False)
+    with pytest.raises(ValueError, match="bfloat16 support .* 16-mixed"):
+        train.check_precision("bf16-mixed", "auto")
+    train.check_precision("16-mixed", "auto")
+    train.check_precision("bf16-mixed", "cpu")  # CPU autocast runs bf16

@@ -62,6 +62,8 @@ class GPTCLI(LightningCLI):
         config = self.config[self.subcommand]
         trainer = config.trainer
         check_precision(trainer.precision, trainer.accelerator)
+        if "weights_only" in config and config.weights_only is None:
+            config.weights_only = True  # resuming reads tensors and plain types only: no code from the file runs
         logger = trainer.logger
         if logger in (None, True):
             trainer.logger = logger = _namespace(DEFAULT_LOGGER)
