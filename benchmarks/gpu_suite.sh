@@ -3,7 +3,7 @@
 #
 #   bash benchmarks/gpu_suite.sh results/h100            # from anywhere; runs from the repository root
 #
-# Writes under OUT: env.txt (torch, GPU, nvidia-smi), matmul/ attention/ training/ (speed.json, speed.md, PNGs),
+# Writes under OUT: env.txt (torch, GPU, nvidia-smi), NAME.log and NAME.stderr.txt per part, matmul/ attention/ training/ (speed.json, speed.md, PNGs),
 # precision/ (precision.json, precision.md, PNGs) and registry/ (the registry concepts in fp16/bf16/fp32 on CUDA).
 # Each part is a separate process with its own timeout, so a slow or failing part leaves the others' results.
 # Needs only torch (CUDA build), numpy, matplotlib, tqdm and scikit-learn/threadpoolctl; the repository need not be
@@ -36,8 +36,9 @@ part() {  # part NAME TIMEOUT_S COMMAND...: run one benchmark process, keep goin
   local name=$1 limit=$2
   shift 2
   echo "=== $name (limit ${limit}s, at $((SECONDS - start))s)"
-  if ! timeout "$limit" "$@" 2> >(tail -n 20 >"$OUT/$name.stderr.txt" >&2); then
-    echo "!!! $name failed or timed out (see $OUT/$name.stderr.txt)"
+  if ! timeout "$limit" "$@" 2>"$OUT/$name.stderr.txt" | tee "$OUT/$name.log"; then
+    echo "!!! $name failed or timed out; the end of $OUT/$name.stderr.txt:"
+    tail -c 2000 "$OUT/$name.stderr.txt"
     status=1
   fi
 }

@@ -75,7 +75,7 @@ def sweep_table(rows: list[dict], max_cols: int = 8) -> list[dict]:
         k = min(max_cols, len(sizes))
         keep = sorted({sizes[round(i * (len(sizes) - 1) / max(k - 1, 1))] for i in range(k)})
         out.append({"name": name, "impl": impl, "dtype": dt, "device": dev, "eps": eps(dt),
-                    **{f"{s:g}": by_size[s] for s in keep}})
+                    **{(str(s) if float(s).is_integer() and s >= 1 else f"{s:.3g}"): by_size[s] for s in keep}})
     return out
 
 

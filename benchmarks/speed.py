@@ -28,7 +28,7 @@ from benchmarks.timing import PeakTable, is_cuda, time_fn
 
 ALL_DTYPES = ("float64", "float32", "tf32", "bfloat16", "float16")
 DEFAULTS = {"full": (3, 10, 60.0), "quick": (1, 5, 3.0), "smoke": (1, 2, 2.0)}  # warmup, repeats, time budget (s)
-PEAK_N = {"full": 2048, "quick": 1024, "smoke": 128}  # CPU peak: best matmul of this size
+PEAK_N = {"full": 2048, "quick": 2048, "smoke": 128}  # CPU peak: best matmul of this size
 COLUMNS = ("case", "impl", "dtype", "device", "size", "status", "median_ms", "tflops", "frac_of_peak", "peak_mem_mb",
            "reason")
 

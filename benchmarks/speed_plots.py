@@ -29,6 +29,7 @@ def _lines(rows: list[dict]) -> dict[str, list[dict]]:
 def plot_case(case, rows: list[dict], path: Path) -> Path:
     """Median time and TFLOP/s versus size (log-log); for attention also memory (CUDA peak, else the estimate)."""
     import matplotlib.pyplot as plt
+    from matplotlib.ticker import NullLocator
 
     panels = 3 if case.name == "attention" else 2
     fig, axes = plt.subplots(1, panels, figsize=(5.2 * panels, 4.2))
@@ -48,7 +49,7 @@ def plot_case(case, rows: list[dict], path: Path) -> Path:
         ax.set(yscale="log", xlabel=case.size_label, ylabel=label)
         ax.set_xscale("log", base=2)
         ax.set_xticks(sizes, [str(s) for s in sizes], fontsize=7)
-        ax.minorticks_off()
+        ax.xaxis.set_minor_locator(NullLocator())
         ax.grid(True, which="both", alpha=0.3)
     if axes[0].lines:
         axes[0].legend(fontsize=6, loc="upper left")
@@ -88,7 +89,7 @@ def headlines(rows: list[dict]) -> list[str]:
                     rows, case=case, impl="numpy", dtype=dt, device=dev, size=max(sizes))) if sizes else (None, None)
                 if t and n:
                     out.append(f"- {dev} {case} {dt} size {t['size']}: NumPy from scratch {1e3 * n['median_s']:.3g} ms, "
-                               f"torch {1e3 * t['median_s']:.3g} ms (torch {n['median_s'] / t['median_s']:.2g}x faster)")
+                               f"torch {1e3 * t['median_s']:.3g} ms (torch speed-up {n['median_s'] / t['median_s']:.2g}x)")
         for dt in ("bfloat16", "float16", "float32"):
             both = sorted({r["size"] for r in rows if r["case"] == "attention" and r["device"] == dev and r["dtype"] == dt
                            and r["status"] == "ok" and r["impl"] == "torch-naive"})
