@@ -159,3 +159,11 @@ def test_bf16_needs_hardware_support(monkeypatch) -> None:
         train.check_precision("bf16-mixed", "auto")
     train.check_precision("16-mixed", "auto")
     train.check_precision("bf16-mixed", "cpu")  # CPU autocast runs bf16
+
+
+def test_checkpoint_loads_onto_the_device(trained, device) -> None:
+    model, tokenizer = load_gpt(trained / "checkpoints" / "best.ckpt", map_location=device)
+    assert all(p.device.type == torch.device(device).type for p in model.parameters())
+    idx = torch.tensor(tokenizer.encode("The")[None, :], device=device)
+    out = model.generate(idx, 5, temperature=0)
+    assert out.shape == (1, 8) and out.device.type == torch.device(device).type

@@ -84,8 +84,11 @@ def test_linear_warmup_cosine_is_linear_lr_then_cosine_annealing(warmup: int, to
     twin = _lrs(opt := _torch_opt(), TS.LinearWarmupCosine(opt, warmup, total, eta_min), total + 20)
     np.testing.assert_array_equal(twin, scratch)  # the same closed form on both sides
     opt = _torch_opt(torch.optim.SGD)
-    builtin = L.SequentialLR(opt, [L.LinearLR(opt, start_factor=1 / (warmup + 1), end_factor=1.0, total_iters=warmup),
-                                   L.CosineAnnealingLR(opt, T_max=total - warmup, eta_min=eta_min)], milestones=[warmup])
+    if warmup == 0:  # no warm-up is plain cosine annealing (SequentialLR's milestone 0 differs across torch releases:
+        builtin = L.CosineAnnealingLR(opt, T_max=total, eta_min=eta_min)  # 2.11 anneals one step early)
+    else:
+        builtin = L.SequentialLR(opt, [L.LinearLR(opt, start_factor=1 / (warmup + 1), end_factor=1.0, total_iters=warmup),
+                                       L.CosineAnnealingLR(opt, T_max=total - warmup, eta_min=eta_min)], milestones=[warmup])
     np.testing.assert_allclose(scratch[:total + 1], _lrs(opt, builtin, total), rtol=1e-14, atol=EPS * BASE_LRS[0])
     base = np.array(BASE_LRS)
     np.testing.assert_allclose(scratch[:warmup], base * (np.arange(warmup)[:, None] + 1) / (warmup + 1), rtol=EPS)

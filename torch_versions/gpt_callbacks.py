@@ -37,8 +37,10 @@ class TrainingMonitor(L.Callback):
             self._last = time.perf_counter()
 
     def on_before_optimizer_step(self, trainer, pl_module, optimizer) -> None:
-        grads = [p.grad for p in pl_module.parameters() if p.grad is not None]
-        if grads and trainer.global_step % self.log_every_n_steps == 0:
+        if trainer.global_step % self.log_every_n_steps:
+            return  # the common case costs nothing: this hook runs before every optimizer step
+        grads = [p.grad for group in optimizer.param_groups for p in group["params"] if p.grad is not None]
+        if grads:
             norm = torch.linalg.vector_norm(torch.stack([torch.linalg.vector_norm(g.float()) for g in grads]))
             pl_module.log("train/grad_norm", norm, on_step=True, on_epoch=False)
             pl_module.log("train/lr", optimizer.param_groups[0]["lr"], on_step=True, on_epoch=False)

@@ -99,6 +99,25 @@ def warmup_cosine(step: int, warmup_steps: int, decay_steps: int, min_ratio: flo
     return min_ratio + 0.5 * (1.0 - min_ratio) * (1.0 + math.cos(math.pi * progress))
 
 
+def configure_adamw(model: GPT, lr: float, betas: tuple[float, float], weight_decay: float, warmup_steps: int,
+                    decay_steps: int, min_lr: float):
+    """AdamW that decays only the linear layers' matrices, and its warm-up + cosine ``LambdaLR`` (per step)."""
+    decay, no_decay, seen = [], [], set()
+    for module in model.modules():
+        for name, p in module.named_parameters(recurse=False):
+            if id(p) in seen:  # the head's weight is the token embedding: one parameter, listed once
+                continue
+            seen.add(id(p))
+            is_matrix = isinstance(module, torch.nn.Linear) and name == "weight" and module is not model.lm_head
+            (decay if is_matrix else no_decay).append(p)
+    groups = [{"params": decay, "weight_decay": weight_decay}, {"params": no_decay, "weight_decay": 0.0}]
+    # Not `fused=True`: Lightning's mixed-precision plugin cannot clip the gradients of a fused optimizer.
+    optimizer = torch.optim.AdamW(groups, lr=lr, betas=betas)
+    ratio = min_lr / lr
+    schedule = torch.optim.lr_scheduler.LambdaLR(optimizer, lambda s: warmup_cosine(s, warmup_steps, decay_steps, ratio))
+    return optimizer, schedule
+
+
 class GPTLightning(L.LightningModule):
     """The mini-GPT as a LightningModule. ``vocab_size`` and ``block_size`` are linked from the data module.
 
@@ -136,7 +155,8 @@ class GPTLightning(L.LightningModule):
     def training_step(self, batch, batch_idx: int) -> torch.Tensor:
         x, y = batch
         _, loss = self(x, y)  # mean over the b·T tokens of this micro-batch
-        self.log("train/loss", loss, prog_bar=True, on_step=True)
+        if self.global_step % self.trainer.log_every_n_steps == 0:  # self.log costs ~1 ms: call it when it is written
+            self.log("train/loss", loss, prog_bar=True, on_step=True)
         return loss
 
     def validation_step(self, batch, batch_idx: int) -> None:
@@ -145,25 +165,13 @@ class GPTLightning(L.LightningModule):
         self.log("val/loss", loss, prog_bar=True, on_epoch=True, sync_dist=True)
 
     def configure_optimizers(self):
-        decay, no_decay, seen = [], [], set()
-        for module in self.model.modules():
-            for name, p in module.named_parameters(recurse=False):
-                if id(p) in seen:  # the head's weight is the token embedding: one parameter, listed once
-                    continue
-                seen.add(id(p))
-                is_matrix = isinstance(module, torch.nn.Linear) and name == "weight" and module is not self.model.lm_head
-                (decay if is_matrix else no_decay).append(p)
         hp = self.hparams
-        groups = [{"params": decay, "weight_decay": hp.weight_decay}, {"params": no_decay, "weight_decay": 0.0}]
-        optimizer = torch.optim.AdamW(groups, lr=hp.learning_rate, betas=tuple(hp.betas),
-                                      fused=self.device.type == "cuda")
         decay_steps = hp.lr_decay_steps or self.trainer.max_steps
         if decay_steps is None or decay_steps <= hp.warmup_steps:
             raise ValueError(f"the cosine schedule needs lr_decay_steps (or trainer.max_steps) > warmup_steps "
                              f"({hp.warmup_steps}), got {decay_steps}")
-        ratio = hp.min_lr / hp.learning_rate
-        schedule = torch.optim.lr_scheduler.LambdaLR(
-            optimizer, lambda s: warmup_cosine(s, hp.warmup_steps, decay_steps, ratio))
+        optimizer, schedule = configure_adamw(self.model, hp.learning_rate, tuple(hp.betas), hp.weight_decay,
+                                              hp.warmup_steps, decay_steps, hp.min_lr)
         return {"optimizer": optimizer, "lr_scheduler": {"scheduler": schedule, "interval": "step"}}
 
     def on_save_checkpoint(self, checkpoint: dict) -> None:
@@ -195,4 +203,4 @@ def load_gpt(ckpt_path: str | os.PathLike, map_location: str | torch.device = "c
     model = GPT(config)
     state = {k.removeprefix("model."): v for k, v in checkpoint["state_dict"].items() if k.startswith("model.")}
     model.load_state_dict(state)
-    return model.eval(), chardata.CharTokenizer(hp["vocab"])
+    return model.to(map_location).eval(), chardata.CharTokenizer(hp["vocab"])
