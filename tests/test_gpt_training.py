@@ -167,3 +167,21 @@ def test_checkpoint_loads_onto_the_device(trained, device) -> None:
     idx = torch.tensor(tokenizer.encode("The")[None, :], device=device)
     out = model.generate(idx, 5, temperature=0)
     assert out.shape == (1, 8) and out.device.type == torch.device(device).type
+
+
+def test_minigpt_benchmark_smoke(corpus, tmp_path) -> None:
+    """`python -m benchmarks.minigpt` on a tiny setting: JSON fields, val-loss history, both throughputs."""
+    import json
+
+    from benchmarks import minigpt
+
+    code = minigpt.main(["--config", str(ROOT / "configs" / "minigpt_cpu.yaml"), *TINY, "--data.corpus_path",
+                         str(corpus), "--trainer.logger.init_args.save_dir", str(tmp_path / "runs"),
+                         "--trainer.max_steps", "30", "--trainer.val_check_interval", "10", "--model.lr_decay_steps",
+                         "30", "--probes", "2", "--probe-steps", "4", "--skip", "2", "--target", "10",
+                         "--out", str(tmp_path / "out")])
+    row = json.loads((tmp_path / "out" / "minigpt_cpu.json").read_text())
+    assert [h["step"] for h in row["history"]] == [10, 20, 30]
+    assert row["reached_target"]["step"] == 10 and row["final_val_loss"] == row["history"][-1]["val_loss"]
+    assert row["lightning_tokens_per_sec"] > 0 and row["plain_tokens_per_sec"] > 0 and row["plain_steps_timed"] == 6
+    assert code == (0 if row["lightning_over_plain"] >= 0.9 else 1)

@@ -19,6 +19,7 @@ from pathlib import Path
 os.environ.setdefault("JSONARGPARSE_DEPRECATION_WARNINGS", "off")
 
 import torch
+from jsonargparse import dict_to_namespace
 from lightning.pytorch.callbacks import ModelCheckpoint
 from lightning.pytorch.cli import LightningCLI
 from lightning.pytorch.utilities import rank_zero_info, rank_zero_warn
@@ -57,16 +58,14 @@ class GPTCLI(LightningCLI):
         parser.link_arguments("data.vocab", "model.vocab", apply_on="instantiate")
 
     def before_instantiate_classes(self) -> None:
-        if self.subcommand is None:
-            return
-        config = self.config[self.subcommand]
+        config = self.config[self.subcommand] if self.subcommand else self.config  # run=False: no subcommand
         trainer = config.trainer
         check_precision(trainer.precision, trainer.accelerator)
         if "weights_only" in config and config.weights_only is None:
             config.weights_only = True  # resuming reads tensors and plain types only: no code from the file runs
         logger = trainer.logger
         if logger in (None, True):
-            trainer.logger = logger = _namespace(DEFAULT_LOGGER)
+            trainer.logger = logger = dict_to_namespace(DEFAULT_LOGGER)
         if self.subcommand != "fit" or not config.get("ckpt_path") or isinstance(logger, (bool, list)):
             return
         args = logger.init_args
@@ -83,12 +82,6 @@ class GPTCLI(LightningCLI):
         if path.parent.name == "checkpoints" and path.parents[2] == run_root.resolve():
             args.version = path.parents[1].name  # keep logging into the run the checkpoint came from
             rank_zero_info(f"resuming {path} into {path.parents[1]}")
-
-
-def _namespace(d: dict):
-    from jsonargparse import Namespace, dict_to_namespace
-
-    return dict_to_namespace(d) if not isinstance(d, Namespace) else d
 
 
 def main(args: list[str] | None = None, run: bool = True) -> GPTCLI:
