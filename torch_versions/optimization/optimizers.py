@@ -31,6 +31,18 @@ class _CheckedOptimizer(torch.optim.Optimizer):
         with torch.enable_grad():
             return closure()
 
+    def _with_grads(self):
+        """``(group, p, state)`` for every parameter that has a gradient: the loop every ``step`` runs."""
+        for group in self.param_groups:
+            for p in group["params"]:
+                if p.grad is not None:
+                    yield group, p, self.state[p]
+
+    @staticmethod
+    def _l2(p: torch.Tensor, weight_decay: float) -> torch.Tensor:
+        """The gradient with an L2 penalty folded in: ``g + λ p`` (``g`` itself when λ = 0)."""
+        return p.grad if weight_decay == 0 else p.grad.add(p, alpha=weight_decay)
+
     @staticmethod
     def _count(state: dict[str, Any]) -> float:
         """Advance and return the step count t (1, 2, ...)."""
@@ -40,6 +52,10 @@ class _CheckedOptimizer(torch.optim.Optimizer):
 
 def _new_step() -> torch.Tensor:
     return torch.zeros((), dtype=torch.float32)
+
+
+def _zeros(p: torch.Tensor) -> torch.Tensor:
+    return torch.zeros_like(p, memory_format=torch.preserve_format)
 
 
 class SGD(_CheckedOptimizer):
@@ -53,21 +69,17 @@ class SGD(_CheckedOptimizer):
     @torch.no_grad()
     def step(self, closure: Callable[[], Any] | None = None) -> Any:
         loss = self._closure(closure)
-        for group in self.param_groups:
-            mu, wd = group["momentum"], group["weight_decay"]
-            for p in group["params"]:
-                if p.grad is None:
-                    continue
-                g = p.grad if wd == 0 else p.grad.add(p, alpha=wd)
-                if mu != 0:
-                    state = self.state[p]
-                    buf = state.get("momentum_buffer")
-                    if buf is None:
-                        buf = state["momentum_buffer"] = g.detach().clone()
-                    else:
-                        buf.mul_(mu).add_(g, alpha=1 - group["dampening"])
-                    g = g.add(buf, alpha=mu) if group["nesterov"] else buf
-                p.add_(g, alpha=-group["lr"])
+        for group, p, state in self._with_grads():
+            mu = group["momentum"]
+            g = self._l2(p, group["weight_decay"])
+            if mu != 0:
+                buf = state.get("momentum_buffer")
+                if buf is None:
+                    buf = state["momentum_buffer"] = g.detach().clone()
+                else:
+                    buf.mul_(mu).add_(g, alpha=1 - group["dampening"])
+                g = g.add(buf, alpha=mu) if group["nesterov"] else buf
+            p.add_(g, alpha=-group["lr"])
         return loss
 
 
@@ -82,20 +94,16 @@ class Adagrad(_CheckedOptimizer):
     @torch.no_grad()
     def step(self, closure: Callable[[], Any] | None = None) -> Any:
         loss = self._closure(closure)
-        for group in self.param_groups:
-            for p in group["params"]:
-                if p.grad is None:
-                    continue
-                state = self.state[p]
-                if not state:
-                    state["step"] = _new_step()
-                    state["sum"] = torch.full_like(p, group["initial_accumulator_value"],
-                                                   memory_format=torch.preserve_format)
-                t = self._count(state)
-                g = p.grad if group["weight_decay"] == 0 else p.grad.add(p, alpha=group["weight_decay"])
-                clr = group["lr"] / (1 + (t - 1) * group["lr_decay"])
-                state["sum"].addcmul_(g, g, value=1)
-                p.addcdiv_(g, state["sum"].sqrt().add_(group["eps"]), value=-clr)
+        for group, p, state in self._with_grads():
+            if not state:
+                state["step"] = _new_step()
+                state["sum"] = torch.full_like(p, group["initial_accumulator_value"],
+                                               memory_format=torch.preserve_format)
+            t = self._count(state)
+            g = self._l2(p, group["weight_decay"])
+            clr = group["lr"] / (1 + (t - 1) * group["lr_decay"])
+            state["sum"].addcmul_(g, g, value=1)
+            p.addcdiv_(g, state["sum"].sqrt().add_(group["eps"]), value=-clr)
         return loss
 
 
@@ -110,33 +118,29 @@ class RMSprop(_CheckedOptimizer):
     @torch.no_grad()
     def step(self, closure: Callable[[], Any] | None = None) -> Any:
         loss = self._closure(closure)
-        for group in self.param_groups:
+        for group, p, state in self._with_grads():
             alpha, mu = group["alpha"], group["momentum"]
-            for p in group["params"]:
-                if p.grad is None:
-                    continue
-                state = self.state[p]
-                if not state:
-                    state["step"] = _new_step()
-                    state["square_avg"] = torch.zeros_like(p, memory_format=torch.preserve_format)
-                    if mu > 0:
-                        state["momentum_buffer"] = torch.zeros_like(p, memory_format=torch.preserve_format)
-                    if group["centered"]:
-                        state["grad_avg"] = torch.zeros_like(p, memory_format=torch.preserve_format)
-                self._count(state)
-                g = p.grad if group["weight_decay"] == 0 else p.grad.add(p, alpha=group["weight_decay"])
-                v = state["square_avg"].mul_(alpha).addcmul_(g, g, value=1 - alpha)
-                if group["centered"]:
-                    g_avg = state["grad_avg"].lerp_(g, 1 - alpha)
-                    avg = v.addcmul(g_avg, g_avg, value=-1).sqrt_()
-                else:
-                    avg = v.sqrt()
-                avg.add_(group["eps"])
+            if not state:
+                state["step"] = _new_step()
+                state["square_avg"] = _zeros(p)
                 if mu > 0:
-                    buf = state["momentum_buffer"].mul_(mu).addcdiv_(g, avg)
-                    p.add_(buf, alpha=-group["lr"])
-                else:
-                    p.addcdiv_(g, avg, value=-group["lr"])
+                    state["momentum_buffer"] = _zeros(p)
+                if group["centered"]:
+                    state["grad_avg"] = _zeros(p)
+            self._count(state)
+            g = self._l2(p, group["weight_decay"])
+            v = state["square_avg"].mul_(alpha).addcmul_(g, g, value=1 - alpha)
+            if group["centered"]:
+                g_avg = state["grad_avg"].lerp_(g, 1 - alpha)
+                avg = v.addcmul(g_avg, g_avg, value=-1).sqrt_()
+            else:
+                avg = v.sqrt()
+            avg.add_(group["eps"])
+            if mu > 0:
+                buf = state["momentum_buffer"].mul_(mu).addcdiv_(g, avg)
+                p.add_(buf, alpha=-group["lr"])
+            else:
+                p.addcdiv_(g, avg, value=-group["lr"])
         return loss
 
 
@@ -152,31 +156,27 @@ class Adam(_CheckedOptimizer):
     @torch.no_grad()
     def step(self, closure: Callable[[], Any] | None = None) -> Any:
         loss = self._closure(closure)
-        for group in self.param_groups:
+        for group, p, state in self._with_grads():
             (beta1, beta2), lr, wd = group["betas"], group["lr"], group["weight_decay"]
-            for p in group["params"]:
-                if p.grad is None:
-                    continue
-                state = self.state[p]
-                if not state:
-                    state["step"] = _new_step()
-                    state["exp_avg"] = torch.zeros_like(p, memory_format=torch.preserve_format)
-                    state["exp_avg_sq"] = torch.zeros_like(p, memory_format=torch.preserve_format)
-                    if group["amsgrad"]:
-                        state["max_exp_avg_sq"] = torch.zeros_like(p, memory_format=torch.preserve_format)
-                t = self._count(state)
+            if not state:
+                state["step"] = _new_step()
+                state["exp_avg"] = _zeros(p)
+                state["exp_avg_sq"] = _zeros(p)
+                if group["amsgrad"]:
+                    state["max_exp_avg_sq"] = _zeros(p)
+            t = self._count(state)
+            if self.decoupled_weight_decay:
                 g = p.grad
                 if wd != 0:
-                    if self.decoupled_weight_decay:
-                        p.mul_(1 - lr * wd)
-                    else:
-                        g = g.add(p, alpha=wd)
-                state["exp_avg"].lerp_(g, 1 - beta1)
-                v = state["exp_avg_sq"].mul_(beta2).addcmul_(g, g, value=1 - beta2)
-                if group["amsgrad"]:
-                    v = torch.maximum(state["max_exp_avg_sq"], v, out=state["max_exp_avg_sq"])
-                denom = (v.sqrt() / (1 - beta2 ** t) ** 0.5).add_(group["eps"])
-                p.addcdiv_(state["exp_avg"], denom, value=-lr / (1 - beta1 ** t))
+                    p.mul_(1 - lr * wd)
+            else:
+                g = self._l2(p, wd)
+            state["exp_avg"].lerp_(g, 1 - beta1)
+            v = state["exp_avg_sq"].mul_(beta2).addcmul_(g, g, value=1 - beta2)
+            if group["amsgrad"]:
+                v = torch.maximum(state["max_exp_avg_sq"], v, out=state["max_exp_avg_sq"])
+            denom = (v.sqrt() / (1 - beta2 ** t) ** 0.5).add_(group["eps"])
+            p.addcdiv_(state["exp_avg"], denom, value=-lr / (1 - beta1 ** t))
         return loss
 
 
