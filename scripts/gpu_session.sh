@@ -22,7 +22,7 @@ nvidia-smi --query-gpu=name,memory.total,driver_version,clocks.max.sm --format=c
 python3 -c "import torch, lightning; print('torch', torch.__version__, 'lightning', lightning.__version__)" | tee -a "$OUT/summary.txt"
 
 stage minigpt "${MINIGPT_LIMIT:-280}" python3 -m benchmarks.minigpt --config configs/minigpt_shakespeare_gpu.yaml \
-  --plain-steps 200 --out "$OUT" --trainer.enable_progress_bar false --trainer.logger.init_args.save_dir "$OUT/runs"
+  --out "$OUT" --trainer.enable_progress_bar false --trainer.logger.init_args.save_dir "$OUT/runs"
 ckpt=$(ls "$OUT"/runs/minigpt_shakespeare_gpu/version_0/checkpoints/best.ckpt 2>/dev/null)
 [ -n "$ckpt" ] && stage sample 30 python3 -m torch_versions.sample --ckpt "$ckpt" --prompt "ROMEO:" \
   --max-new-tokens 500 --temperature 0.8 --top-k 200

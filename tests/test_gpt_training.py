@@ -141,6 +141,17 @@ def test_bad_configuration_fails_before_training(corpus, tmp_path, capsys) -> No
     assert not (tmp_path / "minigpt_cpu").exists() or not list((tmp_path / "minigpt_cpu").rglob("*.ckpt"))
 
 
+def test_one_seed_sets_initialisation_and_batch_order(corpus, tmp_path) -> None:
+    def datamodule_seed(*extra: str) -> int:
+        cli = train.main(["--config", str(ROOT / "configs" / "minigpt_cpu.yaml"), *TINY, "--data.corpus_path",
+                          str(corpus), "--trainer.logger.init_args.save_dir", str(tmp_path), *extra], run=False)
+        return cli.datamodule.seed
+
+    assert datamodule_seed() == 1337                                  # the config's seed_everything
+    assert datamodule_seed("--seed_everything", "7") == 7
+    assert datamodule_seed("--seed_everything", "7", "--data.seed", "3") == 3  # an explicit batch seed wins
+
+
 def test_two_process_cpu_ddp(corpus, tmp_path) -> None:
     cmd = [sys.executable, "-m", "torch_versions.train", "fit", "--config", str(ROOT / "configs" / "minigpt_cpu.yaml"),
            *TINY, "--data.corpus_path", str(corpus), "--trainer.logger.init_args.save_dir", str(tmp_path),

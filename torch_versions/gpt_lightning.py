@@ -23,6 +23,8 @@ from torch.utils.data import DataLoader, IterableDataset
 from from_scratch import chardata
 from torch_versions.gpt import GPT, GPTConfig
 
+DEFAULT_SEED = 1337  # the batch-order seed when none is given (nanoGPT's)
+
 
 class StepBatches(IterableDataset):
     """Micro-batches ``(x, y)`` of optimizer steps ``start, start+1, …`` (see :func:`chardata.step_batches`)."""
@@ -49,17 +51,19 @@ class CharDataModule(L.LightningDataModule):
         block_size: context length ``T`` (linked to ``model.block_size``).
         batch_size: rows per micro-batch ``b``.
         val_batches: blocks of ``b`` rows averaged per validation.
-        seed: seeds the batch order (batches are a pure function of seed, step and rank).
+        seed: seeds the batch order (batches are a pure function of seed, step and rank); ``None`` follows the CLI's
+            ``seed_everything``, so one number sets both the initialisation and the batches (1337 outside the CLI).
     """
 
     def __init__(self, corpus_path: str | None = None, block_size: int = 64, batch_size: int = 12,
-                 val_fraction: float = 0.1, val_batches: int = 20, seed: int = 1337) -> None:
+                 val_fraction: float = 0.1, val_batches: int = 20, seed: int | None = None) -> None:
         super().__init__()
         for name, value in (("block_size", block_size), ("batch_size", batch_size), ("val_batches", val_batches)):
             if value < 1:
                 raise ValueError(f"data.{name} must be a positive integer, got {value}")
         self.corpus_path, self.block_size, self.batch_size = corpus_path, block_size, batch_size
-        self.val_fraction, self.val_batches, self.seed = val_fraction, val_batches, seed
+        self.val_fraction, self.val_batches = val_fraction, val_batches
+        self.seed = DEFAULT_SEED if seed is None else seed
         self.path = chardata.resolve_corpus(corpus_path)
         self.text = chardata.read_corpus(self.path)
         self.tokenizer = chardata.CharTokenizer.from_text(self.text)

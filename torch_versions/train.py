@@ -61,6 +61,9 @@ class GPTCLI(LightningCLI):
         config = self.config[self.subcommand] if self.subcommand else self.config  # run=False: no subcommand
         trainer = config.trainer
         check_precision(trainer.precision, trainer.accelerator)
+        seed = config.get("seed_everything")
+        if config.data.seed is None and isinstance(seed, int) and not isinstance(seed, bool):
+            config.data.seed = seed  # one seed for initialisation and batch order (saved resolved, for resume)
         if "weights_only" in config and config.weights_only is None:
             config.weights_only = True  # resuming reads tensors and plain types only: no code from the file runs
         logger = trainer.logger
