@@ -180,19 +180,39 @@ def test_checkpoint_loads_onto_the_device(trained, device) -> None:
     assert out.shape == (1, 8) and out.device.type == torch.device(device).type
 
 
+def benchmark_args(corpus: Path, tmp_path: Path, steps: int = 30) -> list[str]:
+    return ["--config", str(ROOT / "configs" / "minigpt_cpu.yaml"), *TINY, "--data.corpus_path", str(corpus),
+            "--trainer.logger.init_args.save_dir", str(tmp_path / "runs"), "--trainer.max_steps", str(steps),
+            "--trainer.val_check_interval", "10", "--model.lr_decay_steps", str(steps), "--probes", "2",
+            "--probe-steps", "4", "--skip", "2", "--out", str(tmp_path / "out")]
+
+
 def test_minigpt_benchmark_smoke(corpus, tmp_path) -> None:
     """`python -m benchmarks.minigpt` on a tiny setting: JSON fields, val-loss history, both throughputs."""
     import json
 
     from benchmarks import minigpt
 
-    code = minigpt.main(["--config", str(ROOT / "configs" / "minigpt_cpu.yaml"), *TINY, "--data.corpus_path",
-                         str(corpus), "--trainer.logger.init_args.save_dir", str(tmp_path / "runs"),
-                         "--trainer.max_steps", "30", "--trainer.val_check_interval", "10", "--model.lr_decay_steps",
-                         "30", "--probes", "2", "--probe-steps", "4", "--skip", "2", "--target", "10",
-                         "--out", str(tmp_path / "out")])
+    code = minigpt.main([*benchmark_args(corpus, tmp_path), "--target", "10"])
     row = json.loads((tmp_path / "out" / "minigpt_cpu.json").read_text())
     assert [h["step"] for h in row["history"]] == [10, 20, 30]
     assert row["reached_target"]["step"] == 10 and row["final_val_loss"] == row["history"][-1]["val_loss"]
     assert row["lightning_tokens_per_sec"] > 0 and row["plain_tokens_per_sec"] > 0 and row["plain_steps_timed"] == 6
     assert code == (0 if row["lightning_over_plain"] >= 0.9 else 1)
+
+
+def test_minigpt_benchmark_seed_spread(corpus, tmp_path) -> None:
+    """`--seeds`: one run per seed (different initialisation and batches), and their mean ± std."""
+    import json
+    import statistics
+
+    from benchmarks import minigpt
+
+    code = minigpt.main([*benchmark_args(corpus, tmp_path, steps=10), "--seeds", "1", "2", "--target", "0.5"])
+    runs = [json.loads((tmp_path / "out" / f"minigpt_cpu_seed{s}.json").read_text()) for s in (1, 2)]
+    summary = json.loads((tmp_path / "out" / "minigpt_cpu_seeds.json").read_text())
+    finals = [r["final_val_loss"] for r in runs]
+    assert [r["seed"] for r in runs] == [1, 2] and finals[0] != finals[1]
+    assert summary["final_val_loss"] == finals and summary["mean"] == pytest.approx(statistics.mean(finals))
+    assert summary["std"] == pytest.approx(statistics.stdev(finals)) and summary["seeds_reaching_target"] == []
+    assert code == 1  # a mean above the target fails
