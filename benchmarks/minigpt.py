@@ -19,6 +19,7 @@ import json
 import math
 import statistics
 import time
+import warnings
 from pathlib import Path
 
 import lightning as L
@@ -165,6 +166,8 @@ def main(argv: list[str] | None = None) -> int:
 def train_and_time(args: argparse.Namespace, cli_args: list[str], target: float) -> dict:
     """One run of the config through the CLI with the plain-loop probes; the result row (also printed)."""
     name = Path(args.config).stem
+    # The CLI's arguments are the ones this script did not parse, so LightningCLI's "args and sys.argv" notice is noise.
+    warnings.filterwarnings("ignore", message="LightningCLI's args parameter is intended")
     cli = train_main(["--config", args.config, *cli_args], run=False)
     max_steps = cli.trainer.max_steps
     recorder = Recorder(args.skip, max(1, max_steps // args.probes), args.probe_steps, cli.trainer.precision)
