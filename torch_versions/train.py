@@ -84,6 +84,8 @@ class GPTCLI(LightningCLI):
         path = Path(ckpt).resolve()
         if path.parent.name == "checkpoints" and path.parents[2] == run_root.resolve():
             args.version = path.parents[1].name  # keep logging into the run the checkpoint came from
+            # Its checkpoints folder is not empty by design: best/last are overwritten atomically as training goes on.
+            warnings.filterwarnings("ignore", message="Checkpoint directory .* exists and is not empty")
             rank_zero_info(f"resuming {path} into {path.parents[1]}")
 
 
