@@ -3,8 +3,8 @@
 #   1. the mini-GPT GPU config end to end (val loss target 1.47, time to reach it, tokens/s vs a plain loop),
 #   2. the precision and speed benchmarks on CUDA (benchmarks/gpu_suite.sh),
 #   3. the test suite on CUDA (pytest --device cuda).
-#   Optional stage "seeds": the GPU config's spread over 3 more seeds, up to step 2500 (the schedule is set by
-#   lr_decay_steps=5000, so these are the full run's first 2500 steps; the validation minimum is near step 1750).
+#   Optional stage "seeds": the GPU config's spread over 2 more seeds, up to step 2500, about 75 s each (the
+#   schedule is set by lr_decay_steps=5000, so these are the full run's first 2500 steps; the minimum is near 1750).
 # STAGES picks and orders them (default "minigpt sample benchmarks pytest_cuda"), e.g. when the benchmarks were
 # measured before: STAGES="minigpt sample seeds pytest_cuda" scripts/gpu_session.sh OUT
 # Usage: scripts/gpu_session.sh OUT_DIR     (run from the repository root; the corpus must be in data/ or
@@ -33,7 +33,7 @@ for name in $STAGES; do case $name in
           [ -n "$ckpt" ] && stage sample 30 python3 -m torch_versions.sample --ckpt "$ckpt" --prompt "ROMEO:" \
              --max-new-tokens 500 --temperature 0.8 --top-k 200 ;;
   seeds) stage seeds "${SEEDS_LIMIT:-240}" python3 -m benchmarks.minigpt --config configs/minigpt_shakespeare_gpu.yaml \
-           --seeds 1 2 3 --trainer.max_steps 2500 --out "$OUT/seeds" --trainer.enable_progress_bar false \
+           --seeds 1 2 --probes 2 --probe-steps 5 --trainer.max_steps 2500 --out "$OUT/seeds" --trainer.enable_progress_bar false \
            --trainer.logger.init_args.save_dir "$OUT/seed_runs" ;;
   benchmarks) [ -f benchmarks/gpu_suite.sh ] && stage benchmarks "${BENCH_LIMIT:-210}" bash benchmarks/gpu_suite.sh "$OUT/bench" ;;
   pytest_cuda)  # the suite gets what is left of a 10-minute lease command (TOTAL seconds), at least a minute
