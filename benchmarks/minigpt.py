@@ -140,6 +140,8 @@ def main(argv: list[str] | None = None) -> int:
                         help="train once per seed (initialisation and batch order) and summarise the spread")
     parser.add_argument("--out", default="results/minigpt")
     args, cli_args = parser.parse_known_args(argv)
+    # The CLI's arguments are the ones this script did not parse, so LightningCLI's "args and sys.argv" notice is noise.
+    warnings.filterwarnings("ignore", message="LightningCLI's args parameter is intended")
     name = Path(args.config).stem
     target = args.target if args.target is not None else TARGETS.get(name, math.inf)
     out = Path(args.out)
@@ -170,8 +172,6 @@ def main(argv: list[str] | None = None) -> int:
 def train_and_time(args: argparse.Namespace, cli_args: list[str], target: float) -> dict:
     """One run of the config through the CLI with the plain-loop probes; the result row (also printed)."""
     name = Path(args.config).stem
-    # The CLI's arguments are the ones this script did not parse, so LightningCLI's "args and sys.argv" notice is noise.
-    warnings.filterwarnings("ignore", message="LightningCLI's args parameter is intended")
     cli = train_main(["--config", args.config, *cli_args], run=False)
     max_steps = cli.trainer.max_steps
     recorder = Recorder(args.skip, max(1, max_steps // args.probes), args.probe_steps, cli.trainer.precision)

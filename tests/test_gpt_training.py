@@ -33,11 +33,15 @@ def corpus(tmp_path_factory) -> Path:
     return path
 
 
+def cpu_config(corpus: Path, runs: Path) -> list[str]:
+    """The CPU config shrunk to TINY, on the generated corpus, logging under ``runs``."""
+    return ["--config", str(ROOT / "configs" / "minigpt_cpu.yaml"), *TINY, "--data.corpus_path", str(corpus),
+            "--trainer.logger.init_args.save_dir", str(runs)]
+
+
 def fit(corpus: Path, runs: Path, *extra: str, steps: int = 20, every: int = 10) -> None:
-    args = ["fit", "--config", str(ROOT / "configs" / "minigpt_cpu.yaml"), *TINY, "--data.corpus_path", str(corpus),
-            "--trainer.logger.init_args.save_dir", str(runs), "--trainer.max_steps", str(steps),
-            "--model.lr_decay_steps", "40", "--trainer.val_check_interval", str(every), *extra]
-    train.main(args)
+    train.main(["fit", *cpu_config(corpus, runs), "--trainer.max_steps", str(steps), "--model.lr_decay_steps", "40",
+                "--trainer.val_check_interval", str(every), *extra])
 
 
 def scalars(run: Path) -> tuple[EventAccumulator, dict[str, list[tuple[int, float]]]]:
@@ -143,9 +147,7 @@ def test_bad_configuration_fails_before_training(corpus, tmp_path, capsys) -> No
 
 def test_one_seed_sets_initialisation_and_batch_order(corpus, tmp_path) -> None:
     def datamodule_seed(*extra: str) -> int:
-        cli = train.main(["--config", str(ROOT / "configs" / "minigpt_cpu.yaml"), *TINY, "--data.corpus_path",
-                          str(corpus), "--trainer.logger.init_args.save_dir", str(tmp_path), *extra], run=False)
-        return cli.datamodule.seed
+        return train.main([*cpu_config(corpus, tmp_path), *extra], run=False).datamodule.seed
 
     assert datamodule_seed() == 1337                                  # the config's seed_everything
     assert datamodule_seed("--seed_everything", "7") == 7
@@ -153,10 +155,9 @@ def test_one_seed_sets_initialisation_and_batch_order(corpus, tmp_path) -> None:
 
 
 def test_two_process_cpu_ddp(corpus, tmp_path) -> None:
-    cmd = [sys.executable, "-m", "torch_versions.train", "fit", "--config", str(ROOT / "configs" / "minigpt_cpu.yaml"),
-           *TINY, "--data.corpus_path", str(corpus), "--trainer.logger.init_args.save_dir", str(tmp_path),
-           "--trainer.devices", "2", "--trainer.strategy", "ddp", "--trainer.max_steps", "4",
-           "--trainer.val_check_interval", "2", "--model.lr_decay_steps", "10"]
+    cmd = [sys.executable, "-m", "torch_versions.train", "fit", *cpu_config(corpus, tmp_path), "--trainer.devices", "2",
+           "--trainer.strategy", "ddp", "--trainer.max_steps", "4", "--trainer.val_check_interval", "2",
+           "--model.lr_decay_steps", "10"]
     done = subprocess.run(cmd, cwd=ROOT, capture_output=True, text=True, timeout=120)
     assert done.returncode == 0, done.stderr[-3000:]
     ckpt = torch.load(tmp_path / "minigpt_cpu" / "version_0" / "checkpoints" / "last.ckpt", weights_only=True)
@@ -181,8 +182,7 @@ def test_checkpoint_loads_onto_the_device(trained, device) -> None:
 
 
 def benchmark_args(corpus: Path, tmp_path: Path, steps: int = 30) -> list[str]:
-    return ["--config", str(ROOT / "configs" / "minigpt_cpu.yaml"), *TINY, "--data.corpus_path", str(corpus),
-            "--trainer.logger.init_args.save_dir", str(tmp_path / "runs"), "--trainer.max_steps", str(steps),
+    return [*cpu_config(corpus, tmp_path / "runs"), "--trainer.max_steps", str(steps),
             "--trainer.val_check_interval", "10", "--model.lr_decay_steps", str(steps), "--probes", "2",
             "--probe-steps", "4", "--skip", "2", "--out", str(tmp_path / "out")]
 
